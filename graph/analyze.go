@@ -1,0 +1,244 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// AnalyzeOptions configure [Analyze]. The zero value runs every metric
+// with its defaults.
+type AnalyzeOptions struct {
+	PageRank    PageRankOptions
+	Louvain     LouvainOptions
+	Betweenness BetweennessOptions
+	// SkipBetweenness leaves NodeMetrics.Betweenness at 0; betweenness is
+	// by far the costliest metric (see [Betweenness]).
+	SkipBetweenness bool
+	// TopPerCommunity is the number of nodes listed in CommunityMetrics.Top;
+	// 0 means 10.
+	TopPerCommunity int
+	// Progress, when not nil, is called after each metric with the number
+	// of metrics done and the number to run.
+	Progress func(done, total int)
+}
+
+// NodeMetrics is one node's row of an [Analysis].
+type NodeMetrics struct {
+	Node                    int32
+	InDegree, OutDegree     int32
+	InStrength, OutStrength float64
+	PageRank                float64
+	Component               int32 // weakly connected component, see [Components]
+	ComponentSize           int32
+	Core                    int32 // k-core number, see [CoreNumbers]
+	Clustering              float64
+	Community               int32 // see [Communities]
+	Participation           float64
+	Betweenness             float64
+}
+
+// CommunityMetrics is one community's row of an [Analysis].
+type CommunityMetrics struct {
+	ID   int32
+	Size int
+	// InternalEdges counts distinct undirected node pairs inside the
+	// community (loops excluded) and Density divides it by Size·(Size−1)/2
+	// (0 for singletons).
+	InternalEdges int64
+	Density       float64
+	// Modularity is the community's term L_c/m − γ·(K_c/2m)² of Q.
+	Modularity float64
+	// Top lists up to TopPerCommunity members by decreasing PageRank (ties
+	// by smaller index).
+	Top []int32
+}
+
+// DegreeCount is one bin of a degree distribution.
+type DegreeCount struct {
+	Degree, Count int
+}
+
+// Summary describes the whole graph.
+type Summary struct {
+	Nodes, Edges int
+	Components   int
+	// LargestComponentShare is the largest component's share of the nodes
+	// (0 for the empty graph).
+	LargestComponentShare float64
+	Modularity            float64
+	// Degrees maps total degree (in + out, as networkx's DiGraph.degree) to
+	// the number of nodes with it, in increasing degree order.
+	Degrees []DegreeCount
+	// PageRankIterations is the number of PageRank iterations run.
+	PageRankIterations int
+}
+
+// Analysis is the result of [Analyze].
+type Analysis struct {
+	Nodes       []NodeMetrics // indexed by node
+	Communities []CommunityMetrics
+	Summary     Summary
+}
+
+// Analyze runs every metric of the package on g and assembles per-node
+// rows, per-community rows and a summary. Its cost is dominated by
+// [Betweenness] unless skipped, then by [Louvain] and [PageRank].
+func Analyze(ctx context.Context, g *Graph, opts AnalyzeOptions) (*Analysis, error) {
+	total := 7
+	if opts.SkipBetweenness {
+		total--
+	}
+	step := 0
+	tick := func() {
+		step++
+		if opts.Progress != nil {
+			opts.Progress(step, total)
+		}
+	}
+	n := g.n
+	a := &Analysis{Nodes: make([]NodeMetrics, n)}
+	deg := DegreesOf(g)
+	for x := range a.Nodes {
+		a.Nodes[x] = NodeMetrics{
+			Node: int32(x), InDegree: deg.In[x], OutDegree: deg.Out[x],
+			InStrength: deg.InStrength[x], OutStrength: deg.OutStrength[x],
+		}
+	}
+	tick()
+	pr, err := PageRank(ctx, g, opts.PageRank)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	for x, v := range pr.Rank {
+		a.Nodes[x].PageRank = v
+	}
+	tick()
+	cc, err := WeakComponents(ctx, g)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	for x, c := range cc.ID {
+		a.Nodes[x].Component, a.Nodes[x].ComponentSize = c, cc.Size[c]
+	}
+	tick()
+	core, err := CoreNumbers(ctx, g)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	for x, c := range core {
+		a.Nodes[x].Core = c
+	}
+	tick()
+	cl, err := Clustering(ctx, g)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	for x, c := range cl {
+		a.Nodes[x].Clustering = c
+	}
+	tick()
+	com, err := Louvain(ctx, g, opts.Louvain)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	part, err := Participation(ctx, g, com.Of)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	for x := range a.Nodes {
+		a.Nodes[x].Community, a.Nodes[x].Participation = com.Of[x], part[x]
+	}
+	u, err := g.undirectedView(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	a.Communities = communityRows(u, com, pr.Rank, opts)
+	tick()
+	if !opts.SkipBetweenness {
+		bc, err := Betweenness(ctx, g, opts.Betweenness)
+		if err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		for x, v := range bc {
+			a.Nodes[x].Betweenness = v
+		}
+		tick()
+	}
+	s := &a.Summary
+	s.Nodes, s.Edges, s.Components = n, g.Edges(), len(cc.Size)
+	if l := cc.Largest(); l >= 0 {
+		s.LargestComponentShare = float64(cc.Size[l]) / float64(n)
+	}
+	s.Modularity, s.PageRankIterations = com.Modularity, pr.Iterations
+	hist := map[int]int{} // at most √(2m) distinct degrees
+	for x := range a.Nodes {
+		hist[int(deg.In[x]+deg.Out[x])]++
+	}
+	for d, c := range hist {
+		s.Degrees = append(s.Degrees, DegreeCount{Degree: d, Count: c})
+	}
+	slices.SortFunc(s.Degrees, func(a, b DegreeCount) int { return a.Degree - b.Degree })
+	return a, nil
+}
+
+// communityRows computes per-community size, internal edges, density,
+// modularity term and top members by PageRank.
+func communityRows(u *undirected, com Communities, rank []float64, opts AnalyzeOptions) []CommunityMetrics {
+	k := len(com.Size)
+	gamma := opts.Louvain.Resolution
+	if gamma == 0 {
+		gamma = 1
+	}
+	top := opts.TopPerCommunity
+	if top == 0 {
+		top = 10
+	}
+	rows := make([]CommunityMetrics, k)
+	in := make([]float64, k)
+	tot := make([]float64, k)
+	m2 := 0.0
+	for x := 0; x < u.n; x++ {
+		c := com.Of[x]
+		kx := 2 * u.loop[x]
+		in[c] += 2 * u.loop[x]
+		for j := u.off[x]; j < u.off[x+1]; j++ {
+			kx += u.w[j]
+			if com.Of[u.adj[j]] == c {
+				in[c] += u.w[j]
+				rows[c].InternalEdges++ // counted from both ends
+			}
+		}
+		tot[c] += kx
+		m2 += kx
+	}
+	// Members by community, ordered by rank.
+	members := make([][]int32, k)
+	for x, c := range com.Of {
+		members[c] = append(members[c], int32(x))
+	}
+	for c := range rows {
+		r := &rows[c]
+		r.ID, r.Size = int32(c), int(com.Size[c])
+		r.InternalEdges /= 2
+		if r.Size > 1 {
+			r.Density = float64(r.InternalEdges) / (float64(r.Size) * float64(r.Size-1) / 2)
+		}
+		if m2 > 0 {
+			f := tot[c] / m2
+			r.Modularity = in[c]/m2 - gamma*f*f
+		}
+		ms := members[c]
+		slices.SortStableFunc(ms, func(a, b int32) int {
+			switch {
+			case rank[a] > rank[b]:
+				return -1
+			case rank[a] < rank[b]:
+				return 1
+			}
+			return 0
+		})
+		r.Top = slices.Clone(ms[:min(top, len(ms))])
+	}
+	return rows
+}

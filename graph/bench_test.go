@@ -1,0 +1,300 @@
+package graph
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custnet/custnet/internal/dstest"
+)
+
+// Benchmarks run on synthetic power-law directed graphs with average
+// out-degree 10, built once per size and cached. Compare runs with:
+//
+//	go test -run '^$' -bench . -benchtime 1x -count 6 ./graph > new.txt
+//	benchstat old.txt new.txt
+//
+// The 10M-edge fixtures need about 1 GB; pick sizes with e.g.
+// -bench 'PageRank/edges=1M'.
+
+var benchSizes = []struct {
+	name  string
+	nodes int
+	edges int
+}{
+	{"100k", 10_000, 100_000},
+	{"1M", 100_000, 1_000_000},
+	{"10M", 1_000_000, 10_000_000},
+}
+
+var (
+	benchMu     sync.Mutex
+	benchEdges  = map[int]EdgeList{}
+	benchGraphs = map[int]*Graph{}
+)
+
+// powerLawEdges returns m edges on n nodes whose endpoints are drawn with
+// P(index ≤ k) = (k/n)^(1/2) (so degrees fall off as a power law with
+// exponent about 3, the hubs scattered by a random relabelling), from a
+// fixed seed.
+func powerLawEdges(n, m int) EdgeList {
+	rng := rand.New(rand.NewPCG(uint64(n), uint64(m)))
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+	pick := func(a float64) int32 {
+		u := rng.Float64()
+		return perm[min(n-1, int(float64(n)*math.Pow(u, a)))]
+	}
+	el := EdgeList{Src: make([]int32, m), Dst: make([]int32, m)}
+	for i := range m {
+		el.Src[i], el.Dst[i] = pick(1.6), pick(2)
+	}
+	return el
+}
+
+func benchEdgeList(n, m int) EdgeList {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if el, ok := benchEdges[m]; ok {
+		return el
+	}
+	el := powerLawEdges(n, m)
+	benchEdges[m] = el
+	return el
+}
+
+func benchGraph(b *testing.B, n, m int) *Graph {
+	el := benchEdgeList(n, m)
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if g, ok := benchGraphs[m]; ok {
+		return g
+	}
+	g, err := Build(ctx, n, el)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchGraphs[m] = g
+	return g
+}
+
+func forSizes(b *testing.B, fn func(b *testing.B, n, m int)) {
+	for _, s := range benchSizes {
+		b.Run("edges="+s.name, func(b *testing.B) { fn(b, s.nodes, s.edges) })
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		el := benchEdgeList(n, m)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := Build(ctx, n, el); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(m)*float64(b.N)/b.Elapsed().Seconds(), "edges/s")
+	})
+}
+
+func BenchmarkPageRank(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		g := benchGraph(b, n, m)
+		b.ReportAllocs()
+		b.ResetTimer()
+		iters := 0
+		for b.Loop() {
+			pr, err := PageRank(ctx, g, PageRankOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			iters = pr.Iterations
+		}
+		b.ReportMetric(float64(iters), "iterations")
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/float64(iters)*1e3, "ms/iteration")
+	})
+}
+
+func BenchmarkComponents(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		g := benchGraph(b, n, m)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := WeakComponents(ctx, g); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkKCore(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		g := benchGraph(b, n, m)
+		if _, err := g.undirectedView(ctx); err != nil { // built once, timed in BenchmarkUndirected
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := CoreNumbers(ctx, g); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkUndirected(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		g := benchGraph(b, n, m)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := buildUndirected(ctx, g); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkLouvain(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		g := benchGraph(b, n, m)
+		if _, err := g.undirectedView(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		var com Communities
+		for b.Loop() {
+			var err error
+			if com, err = Louvain(ctx, g, LouvainOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(com.Modularity, "Q")
+		b.ReportMetric(float64(len(com.Size)), "communities")
+	})
+}
+
+func BenchmarkClustering(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		g := benchGraph(b, n, m)
+		if _, err := g.undirectedView(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := Clustering(ctx, g); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkPipeline times build + PageRank + components + k-core + Louvain
+// from the edge list, the engine's graph stage without betweenness. Measure
+// peak memory with /usr/bin/time -v on the test binary:
+//
+//	go test -c -o /tmp/graph.test ./graph
+//	/usr/bin/time -v /tmp/graph.test -test.run '^$' -test.bench 'Pipeline/edges=10M' -test.benchtime 1x
+func BenchmarkPipeline(b *testing.B) {
+	forSizes(b, func(b *testing.B, n, m int) {
+		el := benchEdgeList(n, m)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			stage := time.Now()
+			lap := func(name string) {
+				b.ReportMetric(time.Since(stage).Seconds(), name+"-s")
+				stage = time.Now()
+			}
+			g, err := Build(ctx, n, el)
+			if err != nil {
+				b.Fatal(err)
+			}
+			lap("build")
+			if _, err := PageRank(ctx, g, PageRankOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			lap("pagerank")
+			if _, err := WeakComponents(ctx, g); err != nil {
+				b.Fatal(err)
+			}
+			lap("components")
+			if _, err := CoreNumbers(ctx, g); err != nil {
+				b.Fatal(err)
+			}
+			lap("kcore")
+			if _, err := Louvain(ctx, g, LouvainOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			lap("louvain")
+		}
+	})
+}
+
+func BenchmarkBetweenness(b *testing.B) {
+	for _, s := range benchSizes[:2] {
+		b.Run(fmt.Sprintf("edges=%s/pivots=100", s.name), func(b *testing.B) {
+			g := benchGraph(b, s.nodes, s.edges)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Betweenness(ctx, g, BetweennessOptions{ExactLimit: 1, Pivots: 100}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPageRankWikiVote times PageRank on the real wiki-Vote graph, to
+// compare with testdata/pagerank_ref.py (networkx and igraph).
+func BenchmarkPageRankWikiVote(b *testing.B) {
+	ef := readEdges(b, dstest.Path(b, "wiki-vote", "wiki-Vote.txt"))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := PageRank(ctx, ef.g, PageRankOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestWriteBenchEdges writes the 10M-edge benchmark graph as "src dst"
+// lines to $GRAPH_BENCH_EDGES_OUT, for timing igraph on the same graph:
+//
+//	GRAPH_BENCH_EDGES_OUT=/tmp/pl10m.txt go test -run WriteBenchEdges ./graph
+//	/usr/bin/python3 graph/testdata/pagerank_ref.py /tmp/pl10m.txt
+//
+// It is skipped when the variable is unset.
+func TestWriteBenchEdges(t *testing.T) {
+	out := os.Getenv("GRAPH_BENCH_EDGES_OUT")
+	if out == "" {
+		t.Skip("GRAPH_BENCH_EDGES_OUT not set")
+	}
+	s := benchSizes[len(benchSizes)-1]
+	el := powerLawEdges(s.nodes, s.edges)
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := range el.Src {
+		fmt.Fprintf(w, "%d %d\n", el.Src[i], el.Dst[i])
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

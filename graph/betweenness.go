@@ -1,0 +1,175 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// BetweennessOptions configure [Betweenness]. The zero value gives the
+// defaults below.
+type BetweennessOptions struct {
+	// ExactLimit is the largest node count computed exactly; above it k
+	// pivots are sampled. 0 means 20,000.
+	ExactLimit int
+	// Pivots is the number k of sampled source nodes above ExactLimit; 0
+	// means 1,000.
+	Pivots int
+	// Source draws the pivots; nil means rand.NewPCG(1, 2).
+	Source rand.Source
+	// Progress, when not nil, is called as sources complete with the number
+	// done and the number of sources. It may be called concurrently from
+	// several goroutines.
+	Progress func(done, total int)
+}
+
+// Betweenness returns the betweenness centrality of every node over
+// directed, unweighted (hop-count) shortest paths, normalised as
+// networkx.betweenness_centrality(G, normalized=True) for a directed graph:
+//
+//	b(v) = 1/((n−1)(n−2)) · Σ_{s≠v≠t} σ_st(v)/σ_st
+//
+// where σ_st counts shortest s→t paths and σ_st(v) those through v (all
+// zero when n ≤ 2). Edge weights and self-loops are ignored.
+//
+// Up to ExactLimit nodes it runs Brandes' algorithm ("A faster algorithm
+// for betweenness centrality", 2001) from every source: O(n·m) time. Above
+// it, it runs from k pivots s drawn uniformly without replacement and
+// scales by n/k (Brandes and Pich, "Centrality estimation in large
+// networks", 2007); this estimator is unbiased, and since each pivot's
+// scaled term lies in [0, n/(n−1)], Hoeffding's inequality bounds the
+// absolute error of every node's normalised score by
+// ε = (n/(n−1))·sqrt(ln(2/δ)/(2k)) with probability 1−δ: about 0.043 for
+// k = 1,000 and δ = 0.05. The estimate is good for ranking central nodes
+// and poor for small scores. Time O(k·m).
+//
+// Sources run in parallel on GOMAXPROCS goroutines, each with O(n)
+// scratch; per-goroutine sums are added in a fixed order, so the result is
+// deterministic for a given GOMAXPROCS and Source.
+func Betweenness(ctx context.Context, g *Graph, opts BetweennessOptions) ([]float64, error) {
+	n := g.n
+	limit, k := opts.ExactLimit, opts.Pivots
+	if limit == 0 {
+		limit = 20000
+	}
+	if k == 0 {
+		k = 1000
+	}
+	sources := make([]int32, 0, min(n, max(k, limit)))
+	scale := 0.0
+	if n > 2 {
+		scale = 1 / (float64(n-1) * float64(n-2))
+	}
+	if n <= limit || k >= n {
+		for s := 0; s < n; s++ {
+			sources = append(sources, int32(s))
+		}
+	} else {
+		src := opts.Source
+		if src == nil {
+			src = rand.NewPCG(1, 2)
+		}
+		rng := rand.New(src)
+		perm := make([]int32, n)
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		for i := 0; i < k; i++ { // partial Fisher–Yates
+			j := i + rng.IntN(n-i)
+			perm[i], perm[j] = perm[j], perm[i]
+		}
+		sources = append(sources, perm[:k]...)
+		scale *= float64(n) / float64(k)
+	}
+	w := min(workers(), max(1, len(sources)))
+	acc := make([][]float64, w)
+	var done atomic.Int64
+	err := parallel(ctx, w, func(p int) {
+		b := newBrandes(n)
+		acc[p] = b.bc
+		for i := p; i < len(sources); i += w {
+			if ctx.Err() != nil {
+				return
+			}
+			b.from(g, sources[i])
+			if opts.Progress != nil {
+				opts.Progress(int(done.Add(1)), len(sources))
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("betweenness: %w", err)
+	}
+	out := make([]float64, n)
+	for _, a := range acc {
+		for v, x := range a {
+			out[v] += x
+		}
+	}
+	for v := range out {
+		out[v] *= scale
+	}
+	return out, nil
+}
+
+// brandes is one goroutine's scratch for single-source dependency
+// accumulation.
+type brandes struct {
+	dist  []int32
+	sigma []float64
+	delta []float64
+	order []int32 // BFS order (the stack S)
+	bc    []float64
+}
+
+func newBrandes(n int) *brandes {
+	b := &brandes{
+		dist:  make([]int32, n),
+		sigma: make([]float64, n),
+		delta: make([]float64, n),
+		order: make([]int32, 0, n),
+		bc:    make([]float64, n),
+	}
+	for i := range b.dist {
+		b.dist[i] = -1
+	}
+	return b
+}
+
+// from adds the dependencies of source s to b.bc. Predecessors are not
+// stored: w's predecessors are its in-neighbours at distance dist(w)−1.
+func (b *brandes) from(g *Graph, s int32) {
+	dist, sigma, delta := b.dist, b.sigma, b.delta
+	order := b.order[:0]
+	dist[s], sigma[s] = 0, 1
+	order = append(order, s)
+	for head := 0; head < len(order); head++ {
+		v := order[head]
+		dv := dist[v] + 1
+		for _, w := range g.outAdj[g.outOff[v]:g.outOff[v+1]] {
+			if dist[w] < 0 {
+				dist[w] = dv
+				order = append(order, w)
+			}
+			if dist[w] == dv {
+				sigma[w] += sigma[v]
+			}
+		}
+	}
+	for i := len(order) - 1; i > 0; i-- {
+		w := order[i]
+		dw := dist[w] - 1
+		coef := (1 + delta[w]) / sigma[w]
+		for _, v := range g.inAdj[g.inOff[w]:g.inOff[w+1]] {
+			if dist[v] == dw {
+				delta[v] += sigma[v] * coef
+			}
+		}
+		b.bc[w] += delta[w]
+	}
+	for _, v := range order {
+		dist[v], sigma[v], delta[v] = -1, 0, 0
+	}
+	b.order = order
+}

@@ -1,0 +1,67 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+)
+
+// Participation returns the participation coefficient of every node with
+// respect to the partition of (for example from [Louvain]) (Guimerà and
+// Amaral, "Functional cartography of complex metabolic networks", 2005):
+//
+//	P(i) = 1 − Σ_c (k_ic / k_i)²
+//
+// where k_ic is the weight of i's edges to nodes of community c in the
+// undirected weighted view (w{u,v} = w(u→v)+w(v→u), loops excluded) and
+// k_i = Σ_c k_ic. P(i) = 0 for nodes without such edges. O(n + m).
+func Participation(ctx context.Context, g *Graph, of []int32) ([]float64, error) {
+	if len(of) != g.n {
+		return nil, fmt.Errorf("participation: %d labels for %d nodes", len(of), g.n)
+	}
+	u, err := g.undirectedView(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("participation: %w", err)
+	}
+	k := int32(0)
+	for _, c := range of {
+		if c < 0 {
+			return nil, fmt.Errorf("participation: negative community %d", c)
+		}
+		k = max(k, c+1)
+	}
+	p := make([]float64, g.n)
+	nw := make([]float64, k)
+	seen := make([]bool, k)
+	touched := make([]int32, 0, 64)
+	for x := 0; x < g.n; x++ {
+		if x&0xffff == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("participation: %w", err)
+			}
+		}
+		ki := 0.0
+		for j := u.off[x]; j < u.off[x+1]; j++ {
+			c := of[u.adj[j]]
+			if !seen[c] {
+				seen[c] = true
+				nw[c] = 0
+				touched = append(touched, c)
+			}
+			nw[c] += u.w[j]
+			ki += u.w[j]
+		}
+		if ki > 0 {
+			s := 0.0
+			for _, c := range touched {
+				f := nw[c] / ki
+				s += f * f
+			}
+			p[x] = 1 - s
+		}
+		for _, c := range touched {
+			seen[c] = false
+		}
+		touched = touched[:0]
+	}
+	return p, nil
+}
