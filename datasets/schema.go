@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE TABLE IF NOT EXISTS events (
 	event_id UBIGINT NOT NULL,
-	at TIMESTAMP,
+	"at" TIMESTAMP,
 	customer_id VARCHAR NOT NULL,
 	action VARCHAR NOT NULL,
 	channel VARCHAR,
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS consents (
 	customer_id VARCHAR NOT NULL,
 	purpose VARCHAR NOT NULL,
 	granted BOOLEAN NOT NULL,
-	at TIMESTAMP NOT NULL,
+	"at" TIMESTAMP NOT NULL,
 	source VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ingests (
@@ -78,3 +78,6 @@ CREATE TABLE IF NOT EXISTS rejects (
 	customer_id VARCHAR
 );
 `
+
+// Note: at is a reserved word in DuckDB's SQL. The columns are created as
+// "at"; queries must quote it ("at") or qualify it (e.at).

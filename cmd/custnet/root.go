@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/custnet/custnet/datasets"
+	"github.com/custnet/custnet/engine"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the work failed: bad data, no consent, a locked store
+	exitUsage = 2 // the command line is wrong
+)
+
+// usageError marks errors in how the command was called.
+type usageError struct{ error }
+
+// app carries what every command shares: streams, logger, global flags.
+type app struct {
+	stdout, stderr io.Writer
+	logFormat      string
+	logLevel       string
+	log            *slog.Logger
+	progress       *progressUI
+}
+
+// run executes custnet with args and returns the process exit code. It is
+// main without os.Exit, so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if a.progress != nil {
+		a.progress.wait()
+	}
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintf(stderr, "custnet: %v\nRun 'custnet --help' for usage.\n", err)
+		return exitUsage
+	}
+	if engine.KindOf(err) == engine.KindCanceled {
+		fmt.Fprintf(stderr, "custnet: interrupted: %v\n", err)
+		return 130
+	}
+	fmt.Fprintf(stderr, "custnet: %v\n", err)
+	return exitError
+}
+
+// isCobraUsage recognises cobra's own flag and argument errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "required flag", "arg(s)", "if any flags in the group"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "custnet",
+		Short: "Customer-network analytics on consented data",
+		Long: `custnet ingests consented customer interaction data into an embedded DuckDB
+store, builds the customer network, scores every customer on Rogers' five
+customer-network strategies (ACCESS, ENGAGE, CUSTOMIZE, CONNECT, COLLABORATE),
+recommends items, and writes reports that open offline.
+
+Nothing enters the store without a recorded consent basis, and revoking a
+customer's consent erases their traces.`,
+		Example: `  custnet run                                  # the whole pipeline on generated data
+  custnet generate --customers 20000 --seed 7 --out events.parquet
+  custnet ingest --store shop.duckdb --format events --consents events.consents.csv events.parquet
+  custnet stats --store shop.duckdb`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup(cmd)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.runCmd(), a.formatsCmd())
+	return root
+}
+
+func (a *app) setup(cmd *cobra.Command) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", a.logLevel)}
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, hopts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, hopts))
+	default:
+		return usageError{fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
+	}
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		a.progress = newProgressUI(cmd.Context(), a.stderr)
+	}
+	return nil
+}
+
+// openStore opens the engine on path with the CLI's logger and progress.
+func (a *app) openStore(ctx context.Context, path string, readOnly bool) (*engine.Engine, error) {
+	opts := engine.Options{Path: path, ReadOnly: readOnly, Logger: a.log}
+	if a.progress != nil {
+		opts.Progress = a.progress.report
+	}
+	return engine.Open(ctx, opts)
+}
+
+// storeFlag adds the --store flag shared by the commands that use a store.
+func storeFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVar(p, "store", "custnet.duckdb", "path of the DuckDB store file (\":memory:\" for a throw-away store)")
+}
+
+func (a *app) formatsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "formats",
+		Short: "List the input formats custnet reads",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, f := range datasets.Formats() {
+				fmt.Fprintf(a.stdout, "%-18s %s\n", f.Name, f.Description)
+			}
+			return nil
+		},
+	}
+}

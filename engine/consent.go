@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/custnet/custnet/datasets"
+)
+
+// ConsentRecord is one row of the consent ledger.
+type ConsentRecord struct {
+	Seq      int64     `json:"seq"`
+	Customer string    `json:"customer_id"`
+	Purpose  string    `json:"purpose"`
+	Granted  bool      `json:"granted"`
+	At       time.Time `json:"at"`
+	Source   string    `json:"source"`
+}
+
+// RevokeResult says what a revocation erased.
+type RevokeResult struct {
+	Customer string           `json:"customer_id"`
+	Purpose  string           `json:"purpose"`
+	Erased   map[string]int64 `json:"erased"` // table → rows deleted
+}
+
+func checkPurpose(op, p string) error {
+	if !datasets.ValidPurpose(p) {
+		return errorf(KindBadInput, op, "purpose %q is not one of %s", p, strings.Join(datasets.Purposes, ", "))
+	}
+	return nil
+}
+
+// Grant appends a grant for customer and purpose to the ledger. source says
+// where it came from (e.g. "customer portal"); "" records "api".
+func (e *Engine) Grant(ctx context.Context, customer, purpose, source string) error {
+	op := "grant " + purpose + " for customer " + customer
+	if err := checkPurpose(op, purpose); err != nil {
+		return err
+	}
+	if customer == "" {
+		return errorf(KindBadInput, op, "empty customer id")
+	}
+	if source == "" {
+		source = "api"
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	_, err := e.db.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source) VALUES ($1, $2, true, $3, $4)`,
+		customer, purpose, time.Now().UTC(), source)
+	return wrap(op, err)
+}
+
+// Revoke appends a revocation to the ledger and, in the same transaction,
+// erases what the purpose covered. Revoking analytics deletes the
+// customer's events (and events naming them as peer), attributes, rejects,
+// graph metrics, scores and recommendations, and removes them from
+// community top lists; the ledger record stays as a tombstone so that
+// re-ingesting an old file does not bring them back. Revoking
+// personalization deletes their recommendations; recommenders trained later
+// leave them out.
+func (e *Engine) Revoke(ctx context.Context, customer, purpose, source string) (*RevokeResult, error) {
+	op := "revoke " + purpose + " for customer " + customer
+	if err := checkPurpose(op, purpose); err != nil {
+		return nil, err
+	}
+	if customer == "" {
+		return nil, errorf(KindBadInput, op, "empty customer id")
+	}
+	if source == "" {
+		source = "api"
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	res := &RevokeResult{Customer: customer, Purpose: purpose, Erased: map[string]int64{}}
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source) VALUES ($1, $2, false, $3, $4)`,
+		customer, purpose, time.Now().UTC(), source); err != nil {
+		return nil, wrap(op, err)
+	}
+	tables := customerTables
+	if purpose == "personalization" {
+		tables = tables[len(tables)-1:] // recommendations only
+	}
+	for _, t := range tables {
+		r, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+t.where, customer)
+		if err != nil {
+			return nil, wrap(op, fmt.Errorf("erase %s: %w", t.table, err))
+		}
+		n, _ := r.RowsAffected()
+		res.Erased[t.table] = n
+	}
+	if purpose == "analytics" {
+		if _, err := tx.ExecContext(ctx, `UPDATE communities SET top_customers = list_filter(top_customers, x -> x <> $1)
+			WHERE list_contains(top_customers, $1)`, customer); err != nil {
+			return nil, wrap(op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, wrap(op, err)
+	}
+	e.log.Info("revoked", "customer", customer, "purpose", purpose, "erased", res.Erased)
+	return res, nil
+}
+
+// ConsentHistory returns the ledger records of customer, oldest first.
+func (e *Engine) ConsentHistory(ctx context.Context, customer string) ([]ConsentRecord, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT seq, customer_id, purpose, granted, "at", source FROM consents
+		WHERE customer_id = $1 ORDER BY "at", seq`, customer)
+	if err != nil {
+		return nil, wrap("consent history", err)
+	}
+	defer rows.Close()
+	var out []ConsentRecord
+	for rows.Next() {
+		var r ConsentRecord
+		if err := rows.Scan(&r.Seq, &r.Customer, &r.Purpose, &r.Granted, &r.At, &r.Source); err != nil {
+			return nil, wrap("consent history", err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap("consent history", rows.Err())
+}
+
+// HasConsent reports whether customer's latest ledger record for purpose
+// is a grant.
+func (e *Engine) HasConsent(ctx context.Context, customer, purpose string) (bool, error) {
+	var granted sql.NullBool
+	err := e.db.QueryRowContext(ctx, `SELECT granted FROM consents WHERE customer_id = $1 AND purpose = $2
+		ORDER BY "at" DESC, seq DESC LIMIT 1`, customer, purpose).Scan(&granted)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("consent check", err)
+	}
+	return granted.Bool, nil
+}

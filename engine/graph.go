@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/custnet/custnet/graph"
+)
+
+// Graph kinds.
+const (
+	GraphCustomer   = "customer"   // customer→customer links from peer actions
+	GraphBipartite  = "bipartite"  // customer–item interactions
+	GraphCoActivity = "coactivity" // customers linked by shared items (top-k cosine)
+)
+
+// GraphOptions configure [Engine.BuildGraph]. The zero value builds the
+// customer network with every metric and default settings.
+type GraphOptions struct {
+	// Kind is GraphCustomer, GraphBipartite or GraphCoActivity. Zero: customer.
+	Kind string
+	// HalfLife, when positive, decays each peer event's weight with its
+	// age: w = 2^(-age/HalfLife). Zero: every event weighs 1.
+	HalfLife time.Duration
+	// K is the number of neighbours per customer in the co-activity
+	// projection. Zero: 20.
+	K int
+	// Seed drives Louvain's node order. Zero: 1.
+	Seed uint64
+	// SkipBetweenness leaves betweenness at 0 (it is the costliest metric).
+	SkipBetweenness bool
+}
+
+// GraphResult is what [Engine.BuildGraph] computed and stored.
+type GraphResult struct {
+	Kind        string                   `json:"kind"`
+	Summary     graph.Summary            `json:"summary"`
+	Communities []CommunityRow           `json:"communities"`
+	Top         []NodeRow                `json:"top_by_pagerank"` // up to 20 customers
+	Seconds     float64                  `json:"seconds"`
+	Steps       map[string]time.Duration `json:"-"`
+}
+
+// CommunityRow is one row of the communities table.
+type CommunityRow struct {
+	Community  int64    `json:"community"`
+	Size       int64    `json:"size"`
+	Density    float64  `json:"density"`
+	Modularity float64  `json:"modularity"`
+	Top        []string `json:"top_customers"`
+}
+
+// NodeRow is a customer and their network metrics.
+type NodeRow struct {
+	Customer string `json:"customer_id"`
+	graph.NodeMetrics
+}
+
+// BuildGraph builds one interaction graph of the consented customers from
+// the store, computes its network metrics and writes them to graph_metrics
+// (one row per customer of the graph), communities and graph_summary,
+// replacing that kind's previous results in one transaction. Links to
+// customers without an active analytics basis are left out.
+func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult, error) {
+	if opt.Kind == "" {
+		opt.Kind = GraphCustomer
+	}
+	op := "graph " + opt.Kind
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	start := time.Now()
+	var (
+		ids []string
+		g   *graph.Graph
+		err error
+	)
+	switch opt.Kind {
+	case GraphCustomer:
+		ids, g, err = e.customerNetwork(ctx, opt)
+	case GraphBipartite, GraphCoActivity:
+		ids, g, err = e.itemGraph(ctx, opt)
+	default:
+		return nil, errorf(KindBadInput, op, "unknown graph kind %q (want customer, bipartite or coactivity)", opt.Kind)
+	}
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	aopts := graph.AnalyzeOptions{
+		SkipBetweenness: opt.SkipBetweenness,
+		Louvain:         graph.LouvainOptions{Source: newPCG(opt.Seed)},
+		Progress:        func(done, total int) { e.progress(op, int64(done), int64(total), false) },
+	}
+	an, err := graph.Analyze(ctx, g, aopts)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	e.progress(op, 1, 1, true)
+	res := &GraphResult{Kind: opt.Kind, Summary: an.Summary}
+	if opt.Kind == GraphBipartite {
+		// Only customers get metric rows; items are nodes len(ids).. of the graph.
+		an.Nodes = an.Nodes[:len(ids)]
+	}
+	for _, c := range an.Communities {
+		row := CommunityRow{Community: int64(c.ID), Size: int64(c.Size), Density: c.Density, Modularity: c.Modularity}
+		for _, n := range c.Top {
+			if int(n) < len(ids) {
+				row.Top = append(row.Top, ids[n])
+			}
+		}
+		res.Communities = append(res.Communities, row)
+	}
+	res.Top = topByPageRank(an.Nodes, ids, 20)
+	if err := e.writeGraph(ctx, opt.Kind, ids, an, res); err != nil {
+		return nil, wrap(op, err)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	e.log.Info("graph built", "kind", opt.Kind, "nodes", an.Summary.Nodes, "edges", an.Summary.Edges,
+		"communities", len(an.Communities), "modularity", an.Summary.Modularity, "seconds", res.Seconds)
+	return res, nil
+}
+
+func topByPageRank(nodes []graph.NodeMetrics, ids []string, k int) []NodeRow {
+	idx := make([]int, 0, len(nodes))
+	for i := range nodes {
+		idx = append(idx, i)
+	}
+	// partial selection is enough for k=20, but a sort keeps it obvious.
+	sortByDesc(idx, func(i int) float64 { return nodes[i].PageRank })
+	if len(idx) > k {
+		idx = idx[:k]
+	}
+	out := make([]NodeRow, len(idx))
+	for j, i := range idx {
+		out[j] = NodeRow{Customer: ids[i], NodeMetrics: nodes[i]}
+	}
+	return out
+}
+
+// activeNodesSQL numbers the customers of a graph densely, in id order, so
+// edges can travel to Go as int32 arrays.
+const activeNodesSQL = `CREATE OR REPLACE TEMP TABLE g_active AS ` // + activeSQL
+
+// customerNetwork reads peer links between consented customers.
+func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]string, *graph.Graph, error) {
+	var ids []string
+	var ev graph.PeerEvents
+	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		stmts := []string{
+			activeNodesSQL + activeSQL("analytics"),
+			`CREATE OR REPLACE TEMP TABLE g_edges AS
+				SELECT e.customer_id AS src, e.peer_id AS dst, epoch(e.at)::BIGINT AS t FROM events e
+				SEMI JOIN g_active a ON a.customer_id = e.customer_id
+				SEMI JOIN g_active b ON b.customer_id = e.peer_id
+				WHERE e.peer_id IS NOT NULL`,
+			`CREATE OR REPLACE TEMP TABLE g_nodes AS
+				SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx
+				FROM (SELECT src AS id FROM g_edges UNION SELECT dst FROM g_edges)`,
+		}
+		for _, s := range stmts {
+			if _, err := c.ExecContext(ctx, s); err != nil {
+				return err
+			}
+		}
+		var err error
+		if ids, err = readIDs(ctx, ar, `SELECT id FROM g_nodes ORDER BY idx`); err != nil {
+			return err
+		}
+		err = readInt32Pairs(ctx, ar, `SELECT s.idx, d.idx, COALESCE(t, 0) FROM g_edges
+			JOIN g_nodes s ON s.id = g_edges.src JOIN g_nodes d ON d.id = g_edges.dst`,
+			func(a, b []int32, t []int64) {
+				ev.Src = append(ev.Src, a...)
+				ev.Dst = append(ev.Dst, b...)
+				ev.Time = append(ev.Time, t...)
+			})
+		if err != nil {
+			return err
+		}
+		_, err = c.ExecContext(context.Background(), `DROP TABLE IF EXISTS g_edges; DROP TABLE IF EXISTS g_nodes; DROP TABLE IF EXISTS g_active`)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := graph.NewCustomerNetwork(ctx, len(ids), ev, graph.NetworkOptions{HalfLife: opt.HalfLife})
+	return ids, g, err
+}
+
+// itemGraph reads customer–item interactions (engage, customize, commerce
+// actions with an item) of consented customers and returns the bipartite
+// graph or its co-activity projection.
+func (e *Engine) itemGraph(ctx context.Context, opt GraphOptions) ([]string, *graph.Graph, error) {
+	var ids []string
+	var nItems int
+	var in graph.Interactions
+	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		stmts := []string{
+			activeNodesSQL + activeSQL("analytics"),
+			`CREATE OR REPLACE TEMP TABLE g_edges AS
+				SELECT e.customer_id AS src, e.item_id AS item, count(*)::DOUBLE AS w FROM events e
+				SEMI JOIN g_active a ON a.customer_id = e.customer_id
+				WHERE e.item_id IS NOT NULL AND e.action IN (` + itemActionsSQL() + `)
+				GROUP BY ALL`,
+			`CREATE OR REPLACE TEMP TABLE g_nodes AS
+				SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx FROM (SELECT DISTINCT src AS id FROM g_edges)`,
+			`CREATE OR REPLACE TEMP TABLE g_items AS
+				SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx FROM (SELECT DISTINCT item AS id FROM g_edges)`,
+		}
+		for _, s := range stmts {
+			if _, err := c.ExecContext(ctx, s); err != nil {
+				return err
+			}
+		}
+		var err error
+		if ids, err = readIDs(ctx, ar, `SELECT id FROM g_nodes ORDER BY idx`); err != nil {
+			return err
+		}
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM g_items`).Scan(&nItems); err != nil {
+			return err
+		}
+		err = readInt32Pairs(ctx, ar, `SELECT s.idx, i.idx, (w * 1000)::BIGINT FROM g_edges
+			JOIN g_nodes s ON s.id = g_edges.src JOIN g_items i ON i.id = g_edges.item`,
+			func(a, b []int32, w []int64) {
+				in.Customer = append(in.Customer, a...)
+				in.Item = append(in.Item, b...)
+				for _, x := range w {
+					in.W = append(in.W, float64(x)/1000)
+				}
+			})
+		if err != nil {
+			return err
+		}
+		_, err = c.ExecContext(context.Background(), `DROP TABLE IF EXISTS g_edges; DROP TABLE IF EXISTS g_nodes; DROP TABLE IF EXISTS g_items; DROP TABLE IF EXISTS g_active`)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := graph.NewBipartite(ctx, len(ids), nItems, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opt.Kind == GraphBipartite {
+		return ids, b.Graph(), nil
+	}
+	g, err := graph.CoActivity(ctx, b, graph.CoActivityOptions{K: opt.K})
+	return ids, g, err
+}
+
+// readIDs reads one string column through Arrow.
+func readIDs(ctx context.Context, ar *duckdb.Arrow, q string) ([]string, error) {
+	rr, err := ar.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rr.Release()
+	var ids []string
+	for rr.Next() {
+		col := rr.RecordBatch().Column(0).(*array.String)
+		for i := 0; i < col.Len(); i++ {
+			ids = append(ids, string([]byte(col.Value(i)))) // copy: the batch is released
+		}
+	}
+	return ids, rr.Err()
+}
+
+// readInt32Pairs streams (INTEGER, INTEGER, BIGINT) rows as Arrow batches.
+func readInt32Pairs(ctx context.Context, ar *duckdb.Arrow, q string, f func(a, b []int32, c []int64)) error {
+	rr, err := ar.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		f(rec.Column(0).(*array.Int32).Int32Values(), rec.Column(1).(*array.Int32).Int32Values(),
+			rec.Column(2).(*array.Int64).Int64Values())
+	}
+	return rr.Err()
+}
+
+var metricsSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "customer_id", Type: arrow.BinaryTypes.String},
+	{Name: "in_degree", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "out_degree", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "in_strength", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "out_strength", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "pagerank", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "component", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "component_size", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "core", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "clustering", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "community", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "participation", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "betweenness", Type: arrow.PrimitiveTypes.Float64},
+}, nil)
+
+func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *graph.Analysis, res *GraphResult) error {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, metricsSchema)
+	defer b.Release()
+	for i, n := range an.Nodes {
+		b.Field(0).(*array.StringBuilder).Append(ids[i])
+		b.Field(1).(*array.Int64Builder).Append(int64(n.InDegree))
+		b.Field(2).(*array.Int64Builder).Append(int64(n.OutDegree))
+		b.Field(3).(*array.Float64Builder).Append(n.InStrength)
+		b.Field(4).(*array.Float64Builder).Append(n.OutStrength)
+		b.Field(5).(*array.Float64Builder).Append(n.PageRank)
+		b.Field(6).(*array.Int64Builder).Append(int64(n.Component))
+		b.Field(7).(*array.Int64Builder).Append(int64(n.ComponentSize))
+		b.Field(8).(*array.Int64Builder).Append(int64(n.Core))
+		b.Field(9).(*array.Float64Builder).Append(n.Clustering)
+		b.Field(10).(*array.Int64Builder).Append(int64(n.Community))
+		b.Field(11).(*array.Float64Builder).Append(n.Participation)
+		b.Field(12).(*array.Float64Builder).Append(n.Betweenness)
+	}
+	summary, err := json.Marshal(an.Summary)
+	if err != nil {
+		return err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		rel, release, err := registerRecords(ar, "metrics_in", metricsSchema, b)
+		if err != nil {
+			return err
+		}
+		defer release()
+		tx := []struct {
+			q    string
+			args []any
+		}{
+			{"BEGIN TRANSACTION", nil},
+			{`DELETE FROM graph_metrics WHERE kind = $1`, []any{kind}},
+			{`DELETE FROM communities WHERE kind = $1`, []any{kind}},
+			{`INSERT INTO graph_metrics SELECT customer_id, $1, in_degree, out_degree, in_strength, out_strength, pagerank,
+				component, component_size, core, clustering, community, participation, betweenness, now()::TIMESTAMP FROM ` + rel, []any{kind}},
+			{`INSERT OR REPLACE INTO graph_summary VALUES ($1, $2, now()::TIMESTAMP)`, []any{kind, string(summary)}},
+		}
+		for _, s := range tx {
+			if _, err := c.ExecContext(ctx, s.q, s.args...); err != nil {
+				c.ExecContext(context.Background(), "ROLLBACK")
+				return err
+			}
+		}
+		for _, r := range res.Communities {
+			if _, err := c.ExecContext(ctx, `INSERT INTO communities VALUES ($1, $2, $3, $4, $5, $6)`,
+				kind, r.Community, r.Size, r.Density, r.Modularity, duckdbList(r.Top)); err != nil {
+				c.ExecContext(context.Background(), "ROLLBACK")
+				return fmt.Errorf("store communities: %w", err)
+			}
+		}
+		_, err = c.ExecContext(ctx, "COMMIT")
+		return err
+	})
+}

@@ -1,0 +1,416 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/custnet/custnet/datasets"
+)
+
+// IngestOptions describe one ingest batch. Path is required; everything
+// else has a documented zero value.
+type IngestOptions struct {
+	// Path of the source file (or folder for multi-file formats).
+	Path string
+	// Format is a name from datasets.Formats, or "" / "auto" to detect it
+	// from the content.
+	Format string
+	// Consents is a consents CSV (customer_id,purpose,granted,at[,source])
+	// appended to the ledger in the same transaction. Zero: none.
+	Consents string
+	// AssumeConsent declares, as the operator, a basis for the listed
+	// purposes for every customer in this source who has no ledger record
+	// for that purpose yet. The declaration is recorded in the ledger and in
+	// the ingests table. Zero: nothing is assumed.
+	AssumeConsent []string
+	// UseLedger allows a batch with neither Consents nor AssumeConsent,
+	// relying on records already in the ledger. Zero: such a batch is
+	// refused, because nothing may enter without a recorded basis.
+	UseLedger bool
+	// Strict stores nothing when any record is bad and returns the first
+	// bad records in the error. Zero: bad records go to the rejects table.
+	Strict bool
+}
+
+// IngestResult is the provenance of one batch, as stored in the ingests
+// table.
+type IngestResult struct {
+	BatchID        int64                 `json:"batch_id"`
+	Format         string                `json:"format"`
+	Path           string                `json:"path"`
+	Files          []datasets.SourceFile `json:"files"`
+	Read           int64                 `json:"rows_read"`
+	Loaded         int64                 `json:"loaded"`
+	Duplicate      int64                 `json:"duplicate"`
+	Rejected       int64                 `json:"rejected"`
+	WithoutConsent int64                 `json:"without_consent"`
+	ConsentRecords int64                 `json:"consent_records"`
+	Declared       []string              `json:"declared_consent,omitempty"`
+	Scale          *datasets.Scale       `json:"scale,omitempty"`
+	FirstRejects   []datasets.Reject     `json:"first_rejects,omitempty"`
+	Started        time.Time             `json:"started"`
+	Seconds        float64               `json:"seconds"`
+}
+
+// Ingest reads one source into the store in a single transaction: either
+// the whole batch is stored or nothing is (including on cancellation or a
+// crash). Events whose customer lacks an active analytics basis are counted
+// and dropped; events already in the store are counted as duplicates.
+func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, error) {
+	op := "ingest " + opt.Path
+	if opt.Path == "" {
+		return nil, errorf(KindBadInput, "ingest", "no source path given")
+	}
+	if e.opts.ReadOnly {
+		return nil, errorf(KindBadInput, op, "the store is open read-only")
+	}
+	for _, p := range opt.AssumeConsent {
+		if !datasets.ValidPurpose(p) {
+			return nil, errorf(KindBadInput, op, "cannot assume consent for %q: purposes are %s", p, strings.Join(datasets.Purposes, ", "))
+		}
+	}
+	if opt.Consents == "" && len(opt.AssumeConsent) == 0 && !opt.UseLedger {
+		return nil, errorf(KindNoConsent, op, "no consent basis: give a consents file (--consents FILE) or declare, as the operator, the basis of the whole source (--assume-consent analytics[,personalization]); nothing enters the store without a recorded basis")
+	}
+	format := opt.Format
+	if format == "" || format == "auto" {
+		f, err := datasets.Detect(opt.Path)
+		if err != nil {
+			return nil, wrap(op, badInput(err))
+		}
+		format = f
+	}
+	if _, ok := datasets.LookupFormat(format); !ok {
+		return nil, errorf(KindBadInput, op, "unknown format %q", format)
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	start := time.Now()
+	res := &IngestResult{Format: format, Path: opt.Path, Declared: opt.AssumeConsent, Started: start.UTC()}
+	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		err := e.ingestTx(ctx, c, ar, opt, format, res)
+		if err != nil {
+			// A background context: the rollback must happen even when ctx is done.
+			if _, rerr := c.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return err
+		}
+		_, err = c.ExecContext(ctx, "COMMIT")
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &Error{Kind: KindCanceled, Op: op, Err: fmt.Errorf("canceled; the store is as before the batch: %w", ctx.Err())}
+		}
+		return nil, wrap(op, badInput(err))
+	}
+	res.Seconds = time.Since(start).Seconds()
+	e.progress("ingest "+filepath.Base(opt.Path), res.Read, res.Read, true)
+	e.log.Info("ingested", "path", opt.Path, "format", format, "batch", res.BatchID, "read", res.Read,
+		"loaded", res.Loaded, "duplicate", res.Duplicate, "rejected", res.Rejected,
+		"without_consent", res.WithoutConsent, "seconds", res.Seconds)
+	return res, nil
+}
+
+// badInput marks datasets.InputError as KindBadInput.
+func badInput(err error) error {
+	var ie *datasets.InputError
+	if errors.As(err, &ie) {
+		return &Error{Kind: KindBadInput, Err: err}
+	}
+	return err
+}
+
+func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, opt IngestOptions, format string, res *IngestResult) error {
+	if err := c.QueryRowContext(ctx, `SELECT COALESCE(max(batch_id), 0) + 1 FROM ingests`).Scan(&res.BatchID); err != nil {
+		return err
+	}
+	batch := res.BatchID
+	// 1. Consent records from the file, before the gate.
+	if opt.Consents != "" {
+		n, sf, err := e.loadConsents(ctx, c, ar, opt.Consents)
+		if err != nil {
+			return err
+		}
+		res.ConsentRecords = n
+		res.Files = append(res.Files, sf)
+	}
+	// 2. Stream parsed events into a staging table.
+	for _, ddl := range []string{
+		`CREATE OR REPLACE TEMP TABLE stage (event_id UBIGINT, "at" TIMESTAMP, customer_id VARCHAR, action VARCHAR,
+			channel VARCHAR, item_id VARCHAR, peer_id VARCHAR, value DOUBLE)`,
+	} {
+		if _, err := c.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
+	}
+	sink, sum, err := e.streamEvents(ctx, c, ar, opt, format)
+	if sink != nil {
+		defer sink.release()
+	}
+	if err != nil {
+		return err
+	}
+	res.Files = append(res.Files, sum.Files...)
+	res.Read = sum.Records
+	res.Scale = sum.Scale
+	res.Rejected = sink.rejected
+	if opt.Strict && len(sink.strictErrs) > 0 {
+		res.FirstRejects = sink.strictErrs
+		var b strings.Builder
+		for _, r := range sink.strictErrs {
+			fmt.Fprintf(&b, "\n  %s:%d: %s", r.File, r.Line, r.Reason)
+		}
+		return errorf(KindBadInput, "", "strict mode: bad records, nothing stored:%s", b.String())
+	}
+	if err := materialise(ctx, c, ar, "cust_in", sink.customers); err != nil {
+		return err
+	}
+	if err := materialise(ctx, c, ar, "items_in", sink.items); err != nil {
+		return err
+	}
+	var staged int64
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM stage`).Scan(&staged); err != nil {
+		return err
+	}
+	if staged == 0 && res.Rejected > 0 {
+		// Nothing loadable; keep the provenance and the rejects so the
+		// operator can see why, but say so.
+		e.log.Warn("no valid records", "path", opt.Path, "rejected", res.Rejected)
+	}
+	// 3. Declared consent for customers (actors, peers, attribute rows) with no record yet.
+	source := format
+	if len(opt.AssumeConsent) > 0 {
+		for _, p := range opt.AssumeConsent {
+			q := `INSERT INTO consents (customer_id, purpose, granted, "at", source)
+				SELECT id, $1, true, now()::TIMESTAMP, $2 FROM (
+					SELECT customer_id AS id FROM stage
+					UNION SELECT peer_id FROM stage WHERE peer_id IS NOT NULL
+					UNION SELECT id FROM cust_in) ids
+				ANTI JOIN (SELECT customer_id FROM consents WHERE purpose = $1) c ON c.customer_id = ids.id`
+			if _, err := c.ExecContext(ctx, q, p, fmt.Sprintf("declared by operator for %s (batch %d)", filepath.Base(opt.Path), batch)); err != nil {
+				return fmt.Errorf("record declared consent: %w", err)
+			}
+		}
+	}
+	// 4. The gate: the latest analytics record per customer must be a grant.
+	if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE active AS `+activeSQL("analytics")); err != nil {
+		return err
+	}
+	var distinct int64
+	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT event_id) FROM stage`).Scan(&distinct); err != nil {
+		return err
+	}
+	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT event_id) FROM stage s ANTI JOIN active a ON a.customer_id = s.customer_id`).Scan(&res.WithoutConsent); err != nil {
+		return err
+	}
+	r, err := c.ExecContext(ctx, `INSERT INTO events
+		SELECT s.event_id, s.at, s.customer_id, s.action, s.channel, s.item_id, s.peer_id, s.value, $1, $2
+		FROM (SELECT DISTINCT ON (event_id) * FROM stage) s
+		SEMI JOIN active a ON a.customer_id = s.customer_id
+		ANTI JOIN events e ON e.event_id = s.event_id`, source, batch)
+	if err != nil {
+		return fmt.Errorf("store events: %w", err)
+	}
+	res.Loaded, _ = r.RowsAffected()
+	res.Duplicate = (staged - distinct) + (distinct - res.WithoutConsent - res.Loaded)
+	// 5. Attributes: customers only with a basis; items always (they are not personal).
+	if err := e.storeAttrs(ctx, c, source); err != nil {
+		return err
+	}
+	// 6. Rejects and provenance.
+	if res.Rejected > 0 {
+		rel, release, err := registerRecords(ar, "rejects_in", rejectSchema, sink.rejects)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if _, err := c.ExecContext(ctx, `INSERT INTO rejects SELECT $1, file, line, reason, raw, customer_id FROM `+rel, batch); err != nil {
+			return fmt.Errorf("store rejects: %w", err)
+		}
+	}
+	var sha []string
+	for _, f := range res.Files {
+		sha = append(sha, f.SHA256)
+	}
+	var smin, smax, sstep any
+	if res.Scale != nil {
+		smin, smax, sstep = res.Scale.Min, res.Scale.Max, res.Scale.Step
+	}
+	_, err = c.ExecContext(ctx, `INSERT INTO ingests VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now()::TIMESTAMP)`,
+		batch, format, opt.Path, strings.Join(sha, ","), strings.Join(opt.AssumeConsent, ","),
+		res.Read, res.Loaded, res.Duplicate, res.Rejected, res.WithoutConsent, smin, smax, sstep,
+		res.Started)
+	if err != nil {
+		return fmt.Errorf("record provenance: %w", err)
+	}
+	_, err = c.ExecContext(ctx, `DROP TABLE stage; DROP TABLE active; DROP TABLE cust_in; DROP TABLE items_in`)
+	return err
+}
+
+// activeSQL selects the customers whose latest ledger record for purpose
+// is a grant. Latest means the greatest at, ties broken by ledger order.
+func activeSQL(purpose string) string {
+	return `SELECT customer_id FROM consents WHERE purpose = ` + quote(purpose) + `
+		QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY "at" DESC, seq DESC) = 1 AND granted`
+}
+
+// streamEvents runs the format reader in a goroutine and DuckDB's INSERT on
+// this one, joined by an Arrow stream: the file is parsed and loaded in one
+// pass without holding it in memory.
+func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, opt IngestOptions, format string) (*streamSink, datasets.Summary, error) {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sink := newStreamSink(pctx, opt.Strict)
+	step := "ingest " + filepath.Base(opt.Path)
+	sink.onEvent = func(n int64) { e.progress(step, n, -1, false) }
+	var (
+		sum      datasets.Summary
+		parseErr error
+		done     = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		sum, parseErr = datasets.Read(pctx, format, opt.Path, sink, datasets.ReadOptions{})
+		if errors.Is(parseErr, errStrictStop) {
+			parseErr = nil
+		}
+		if ferr := sink.finish(); parseErr == nil && pctx.Err() == nil {
+			parseErr = ferr
+		}
+	}()
+	reader := newChanReader(stageSchema, sink.out, func() error { return parseErr })
+	release, err := ar.RegisterView(reader, "stage_in")
+	if err != nil {
+		cancel()
+		for range sink.out {
+		}
+		<-done
+		return sink, sum, err
+	}
+	_, insErr := c.ExecContext(ctx, `INSERT INTO stage SELECT * FROM stage_in`)
+	cancel() // unblocks the parser if DuckDB stopped reading early
+	for rec := range sink.out {
+		rec.Release()
+	}
+	<-done
+	release()
+	if _, err := c.ExecContext(context.Background(), `DROP VIEW IF EXISTS stage_in`); err != nil && insErr == nil {
+		insErr = err
+	}
+	if parseErr != nil {
+		return sink, sum, parseErr
+	}
+	if insErr != nil {
+		return sink, sum, fmt.Errorf("load events: %w", insErr)
+	}
+	return sink, sum, nil
+}
+
+// registerRecords exposes buffered rows to DuckDB as a view and returns its name.
+func registerRecords(ar *duckdb.Arrow, name string, schema *arrow.Schema, b *array.RecordBuilder) (string, func(), error) {
+	rr, err := recordsReader(schema, b)
+	if err != nil {
+		return "", nil, err
+	}
+	release, err := ar.RegisterView(rr, name)
+	if err != nil {
+		rr.Release()
+		return "", nil, err
+	}
+	return name, func() { release(); rr.Release() }, nil
+}
+
+// materialise copies buffered attribute rows into a temp table.
+func materialise(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, b *array.RecordBuilder) error {
+	rel, release, err := registerRecords(ar, table+"_view", attrSchema, b)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+table+` AS SELECT * FROM `+rel)
+	return err
+}
+
+func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, source string) error {
+	stmts := []struct{ what, q string }{
+		{"customers", `INSERT INTO customers
+			SELECT DISTINCT ON (id) id, attrs::JSON, $1 FROM cust_in SEMI JOIN active a ON a.customer_id = id
+			ON CONFLICT (customer_id) DO UPDATE SET attrs = excluded.attrs, source = excluded.source`},
+		{"customers", `INSERT INTO customers
+			SELECT DISTINCT customer_id, '{}'::JSON, $1 FROM stage SEMI JOIN active USING (customer_id)
+			ON CONFLICT DO NOTHING`},
+		{"items", `INSERT INTO items
+			SELECT DISTINCT ON (id) id, title, attrs::JSON, $1 FROM items_in
+			ON CONFLICT (item_id) DO UPDATE SET title = excluded.title, attrs = excluded.attrs, source = excluded.source`},
+		{"items", `INSERT INTO items
+			SELECT DISTINCT item_id, NULL, '{}'::JSON, $1 FROM stage WHERE item_id IS NOT NULL
+			ON CONFLICT DO NOTHING`},
+	}
+	for _, st := range stmts {
+		if _, err := c.ExecContext(ctx, st.q, source); err != nil {
+			return fmt.Errorf("store %s: %w", st.what, err)
+		}
+	}
+	return nil
+}
+
+var consentSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "customer_id", Type: arrow.BinaryTypes.String},
+	{Name: "purpose", Type: arrow.BinaryTypes.String},
+	{Name: "granted", Type: arrow.FixedWidthTypes.Boolean},
+	{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Microsecond}},
+	{Name: "source", Type: arrow.BinaryTypes.String},
+	{Name: "ord", Type: arrow.PrimitiveTypes.Int64},
+}, nil)
+
+// loadConsents appends a consents file to the ledger in file order,
+// skipping records identical to ones already there (re-ingesting a
+// consents file changes nothing).
+func (e *Engine) loadConsents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, path string) (int64, datasets.SourceFile, error) {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, consentSchema)
+	defer b.Release()
+	var ord int64
+	sf, err := datasets.ReadConsents(ctx, path, func(r datasets.Consent) error {
+		b.Field(0).(*array.StringBuilder).Append(r.Customer)
+		b.Field(1).(*array.StringBuilder).Append(r.Purpose)
+		b.Field(2).(*array.BooleanBuilder).Append(r.Granted)
+		b.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(r.At))
+		b.Field(4).(*array.StringBuilder).Append(r.Source)
+		b.Field(5).(*array.Int64Builder).Append(ord)
+		ord++
+		return nil
+	})
+	if err != nil {
+		return 0, sf, err
+	}
+	rel, release, err := registerRecords(ar, "consents_in", consentSchema, b)
+	if err != nil {
+		return 0, sf, err
+	}
+	defer release()
+	r, err := c.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source)
+		SELECT customer_id, purpose, granted, "at", source FROM (
+			SELECT DISTINCT ON (customer_id, purpose, granted, "at", source) * FROM `+rel+` ORDER BY customer_id, purpose, granted, "at", source, ord) n
+		ANTI JOIN consents c USING (customer_id, purpose, granted, "at", source)
+		ORDER BY ord`)
+	if err != nil {
+		return 0, sf, fmt.Errorf("store consents: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return n, sf, nil
+}

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/custnet/custnet/datasets"
+)
+
+// PipelineOptions configure [RunPipeline]. The zero value generates the
+// built-in default network into a temporary store and writes outputs to
+// "custnet-out".
+type PipelineOptions struct {
+	// Data is a source to ingest. Zero: generate the default network.
+	Data string
+	// Format of Data; "" or "auto" detects it.
+	Format string
+	// Consents and AssumeConsent give Data its consent basis (see
+	// [IngestOptions]). The generated default carries its own consents file.
+	Consents      string
+	AssumeConsent []string
+	// Customers and Seed size the generated default. Zero: 20,000 and 7.
+	Customers int
+	Seed      uint64
+	// Out is the folder for outputs. Zero: "custnet-out".
+	Out string
+	// Store is the store file to keep. Zero: a temporary store removed at the end.
+	Store string
+	// Logger and Progress as in [Options].
+	Logger   *slog.Logger
+	Progress func(Progress)
+}
+
+// PipelineResult lists what each step did and the files written.
+type PipelineResult struct {
+	Steps   []StepResult `json:"steps"`
+	Outputs []string     `json:"outputs"`
+}
+
+// StepResult is one pipeline step.
+type StepResult struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+	Summary string  `json:"summary"`
+}
+
+// RunPipeline runs custnet end to end: data (generated or given), ingest,
+// and every analysis stage, writing outputs under opts.Out.
+func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, error) {
+	if opts.Out == "" {
+		opts.Out = "custnet-out"
+	}
+	if opts.Customers == 0 {
+		opts.Customers = 20000
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 7
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, wrap("pipeline", err)
+	}
+	res := &PipelineResult{}
+	step := func(name string, f func() (string, error)) error {
+		start := time.Now()
+		summary, err := f()
+		if err != nil {
+			return wrap(name, err)
+		}
+		res.Steps = append(res.Steps, StepResult{Name: name, Seconds: time.Since(start).Seconds(), Summary: summary})
+		return nil
+	}
+	ingest := IngestOptions{Path: opts.Data, Format: opts.Format, Consents: opts.Consents, AssumeConsent: opts.AssumeConsent}
+	if opts.Data == "" {
+		dir := filepath.Join(opts.Out, "data")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, wrap("pipeline", err)
+		}
+		path := filepath.Join(dir, "events.parquet")
+		err := step("generate", func() (string, error) {
+			_, st, err := datasets.WriteGenerated(ctx, path, datasets.GenerateOptions{Customers: opts.Customers, Seed: opts.Seed})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%d events of %d customers (seed %d) in %s", st.Events, st.Customers, opts.Seed, path), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		ingest = IngestOptions{Path: path, Format: "events", Consents: strings.TrimSuffix(path, ".parquet") + ".consents.csv"}
+		res.Outputs = append(res.Outputs, path)
+	}
+	storePath := opts.Store
+	if storePath == "" {
+		tmp, err := os.MkdirTemp("", "custnet-store-")
+		if err != nil {
+			return nil, wrap("pipeline", err)
+		}
+		defer os.RemoveAll(tmp)
+		storePath = filepath.Join(tmp, "custnet.duckdb")
+	}
+	e, err := Open(ctx, Options{Path: storePath, Logger: opts.Logger, Progress: opts.Progress})
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	if err := step("ingest", func() (string, error) {
+		r, err := e.Ingest(ctx, ingest)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("read %d, loaded %d, duplicate %d, rejected %d, without consent %d",
+			r.Read, r.Loaded, r.Duplicate, r.Rejected, r.WithoutConsent), nil
+	}); err != nil {
+		return nil, err
+	}
+	statsPath := filepath.Join(opts.Out, "stats.json")
+	if err := step("stats", func() (string, error) {
+		s, err := e.Stats(ctx)
+		if err != nil {
+			return "", err
+		}
+		if err := writeJSONFile(statsPath, s); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d events, %d customers, %d items", s.Events, s.Customers, s.Items), nil
+	}); err != nil {
+		return nil, err
+	}
+	res.Outputs = append(res.Outputs, statsPath)
+	if opts.Store != "" {
+		res.Outputs = append(res.Outputs, opts.Store)
+	}
+	return res, nil
+}
+
+// writeJSONFile writes v as indented JSON via a temporary file and a rename,
+// so a reader never sees half a file.
+func writeJSONFile(path string, v any) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(tmp)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
