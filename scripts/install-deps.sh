@@ -7,7 +7,7 @@ set -euo pipefail
 what=${1:-test}
 need=()
 case "$what" in
-  test)  command -v chromium >/dev/null 2>&1 || [ -n "${CUSTNET_CHROMIUM:-}" ] || need+=(chromium fonts-dejavu-core) ;;
+  test)  command -v chromium >/dev/null 2>&1 || [ -n "${CUSTNET_CHROMIUM:-}" ] || need+=(chromium fonts-liberation) ;;
   bench) python3 -c 'import networkx, igraph' >/dev/null 2>&1 || need+=(python3-networkx python3-igraph) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac
