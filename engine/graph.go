@@ -37,6 +37,10 @@ type GraphOptions struct {
 	Seed uint64
 	// SkipBetweenness leaves betweenness at 0 (it is the costliest metric).
 	SkipBetweenness bool
+	// ExactBetweenness is the largest node count for exact betweenness;
+	// above it, 1,000 sampled pivots estimate it (see graph.Betweenness for
+	// the error). Zero: 20,000.
+	ExactBetweenness int
 }
 
 // GraphResult is what [Engine.BuildGraph] computed and stored.
@@ -96,6 +100,7 @@ func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult
 	}
 	aopts := graph.AnalyzeOptions{
 		SkipBetweenness: opt.SkipBetweenness,
+		Betweenness:     graph.BetweennessOptions{ExactLimit: opt.ExactBetweenness},
 		Louvain:         graph.LouvainOptions{Source: newPCG(opt.Seed)},
 		Progress:        func(done, total int) { e.progress(op, int64(done), int64(total), false) },
 	}

@@ -133,6 +133,27 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 		return nil, err
 	}
 	res.Outputs = append(res.Outputs, statsPath)
+	if err := step("graph", func() (string, error) {
+		g, err := e.BuildGraph(ctx, GraphOptions{Kind: GraphCustomer, ExactBetweenness: 5000})
+		if err != nil {
+			return "", err
+		}
+		s := g.Summary
+		return fmt.Sprintf("customer network: %d nodes, %d edges, %d communities, modularity %.3f",
+			s.Nodes, s.Edges, len(g.Communities), s.Modularity), nil
+	}); err != nil {
+		return nil, err
+	}
+	reportPath := filepath.Join(opts.Out, "report.html")
+	if err := step("report", func() (string, error) {
+		if err := e.Report(ctx, reportPath, ReportOptions{}); err != nil {
+			return "", err
+		}
+		return "open " + reportPath + " in a browser (it works offline)", nil
+	}); err != nil {
+		return nil, err
+	}
+	res.Outputs = append(res.Outputs, reportPath)
 	if opts.Store != "" {
 		res.Outputs = append(res.Outputs, opts.Store)
 	}
