@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -62,6 +63,8 @@ type Engine struct {
 	log       *slog.Logger
 
 	writeMu sync.Mutex // serialises write transactions inside this process
+
+	served atomic.Pointer[served] // the model Recommend uses; nil until Train or LoadModel
 }
 
 // Open opens (creating if needed) the store described by opts, migrates its

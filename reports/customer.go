@@ -47,6 +47,10 @@ type Event struct {
 	Type   string    `json:"type"` // e.g. "rating", "purchase", "trust"
 	ItemID string    `json:"item_id,omitempty"`
 	Value  float64   `json:"value"`
+	// Channel and PeerID complete the stored row: where it happened and
+	// the other customer of a connect or collaborate action.
+	Channel string `json:"channel,omitempty"`
+	PeerID  string `json:"peer_id,omitempty"`
 }
 
 // StrategyScore is one strategy score on 0–100 and why it is what it is.

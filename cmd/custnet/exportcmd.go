@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custnet/custnet/reports"
+)
+
+func (a *app) exportCmd() *cobra.Command {
+	var store, customer, out string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Export what the store holds and infers about one customer",
+		Long: `Export writes the customer's own view: what the store holds about them
+(attributes, consent ledger, events) and what it inferred (strategy scores
+with explanations, network community, recommendations), as a small HTML page
+(--out me.html) or portable JSON (--out me.json, or - for stdout).`,
+		Example: "  custnet export --store shop.duckdb --customer 42 --out me.html",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ext := strings.ToLower(filepath.Ext(out))
+			if out != "-" && ext != ".html" && ext != ".htm" && ext != ".json" {
+				return usageError{fmt.Errorf("--out %q: want a .html or .json file, or - for JSON on stdout", out)}
+			}
+			e, err := a.openStore(cmd.Context(), store, true)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			x, err := e.Export(cmd.Context(), customer)
+			if err != nil {
+				return err
+			}
+			if out == "-" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(x)
+			}
+			if ext == ".json" {
+				b, err := json.MarshalIndent(x, "", "  ")
+				if err != nil {
+					return err
+				}
+				tmp := out + ".tmp"
+				if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+					return err
+				}
+				if err := os.Rename(tmp, out); err != nil {
+					return err
+				}
+			} else if err := reports.WriteCustomerFile(cmd.Context(), out, x, reports.Options{}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote %s (%d events, %d consent records)\n", out, x.EventCount, len(x.Consents))
+			return nil
+		},
+	}
+	storeFlag(cmd, &store)
+	cmd.Flags().StringVar(&customer, "customer", "", "customer id (required)")
+	cmd.MarkFlagRequired("customer")
+	cmd.Flags().StringVar(&out, "out", "-", "me.html, me.json, or - for JSON on stdout")
+	return cmd
+}

