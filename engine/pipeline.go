@@ -144,6 +144,39 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 	}); err != nil {
 		return nil, err
 	}
+	if err := step("evaluate", func() (string, error) {
+		ev, err := e.Evaluate(ctx, EvaluateOptions{Models: []string{"baseline", "knn-baseline", "svd"}, Protocol: "holdout"})
+		if err != nil {
+			return "", err
+		}
+		var parts []string
+		for _, r := range ev.Results {
+			if r.Model == "popularity" {
+				parts = append(parts, fmt.Sprintf("%s NDCG@10 %.3f", r.Model, r.NDCG))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s RMSE %.3f NDCG@10 %.3f", r.Model, r.RMSE, r.NDCG))
+			}
+		}
+		return "holdout 20%: " + strings.Join(parts, "; "), nil
+	}); err != nil {
+		return nil, err
+	}
+	modelPath := filepath.Join(opts.Out, "model.cnm")
+	recsPath := filepath.Join(opts.Out, "recommendations.parquet")
+	if err := step("recommend", func() (string, error) {
+		tr, err := e.Train(ctx, TrainOptions{Model: "knn-baseline", Out: modelPath})
+		if err != nil {
+			return "", err
+		}
+		n, err := e.RecommendAll(ctx, 10, recsPath)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("knn-baseline on %d ratings; top 10 for %d consented customers", tr.Stats.Ratings, n), nil
+	}); err != nil {
+		return nil, err
+	}
+	res.Outputs = append(res.Outputs, modelPath, recsPath)
 	reportPath := filepath.Join(opts.Out, "report.html")
 	if err := step("report", func() (string, error) {
 		if err := e.Report(ctx, reportPath, ReportOptions{}); err != nil {
