@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/custnet/custnet/reports"
@@ -106,7 +108,20 @@ func jsonScalar(v any) string {
 	}
 }
 
-// exportScores adds the customer's latest strategy scores, when scoring has run.
+// exportScores adds the customer's latest strategy scores with their
+// explanations, when scoring has run.
 func (e *Engine) exportScores(ctx context.Context, customer string, x *reports.CustomerExport) error {
+	cs, err := e.Scores(ctx, customer)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range cs.Explanation.Strategies {
+		x.Scores = append(x.Scores, reports.StrategyScore{Strategy: string(r.Strategy), Score: r.Score, Explanation: r.Sentence})
+	}
+	x.Scores = append(x.Scores, reports.StrategyScore{Strategy: "composite", Score: cs.Composite,
+		Explanation: fmt.Sprintf("weighted mean of the five strategy scores, window %s to %s", cs.Window, cs.AsOf.Format("2006-01-02"))})
 	return nil
 }

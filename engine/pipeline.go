@@ -32,6 +32,9 @@ type PipelineOptions struct {
 	Out string
 	// Store is the store file to keep. Zero: a temporary store removed at the end.
 	Store string
+	// By lists customer attributes to aggregate scores by. Zero: for the
+	// generated default, "segment"; otherwise communities only.
+	By []string
 	// Logger and Progress as in [Options].
 	Logger   *slog.Logger
 	Progress func(Progress)
@@ -93,6 +96,9 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 			return nil, err
 		}
 		ingest = IngestOptions{Path: path, Format: "events", Consents: strings.TrimSuffix(path, ".parquet") + ".consents.csv"}
+		if opts.By == nil {
+			opts.By = []string{"segment"}
+		}
 		res.Outputs = append(res.Outputs, path)
 	}
 	storePath := opts.Store
@@ -141,6 +147,19 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 		s := g.Summary
 		return fmt.Sprintf("customer network: %d nodes, %d edges, %d communities, modularity %.3f",
 			s.Nodes, s.Edges, len(g.Communities), s.Modularity), nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := step("score", func() (string, error) {
+		sr, err := e.Score(ctx, ScoreOptions{By: opts.By, ComparePrevious: true})
+		if err != nil {
+			return "", err
+		}
+		summary := fmt.Sprintf("%d customers, window %dd to %s", sr.Customers, sr.Days, sr.AsOf.Format("2006-01-02"))
+		if len(sr.Maturity) > 0 {
+			summary += "; " + sr.Maturity[0]
+		}
+		return summary, nil
 	}); err != nil {
 		return nil, err
 	}

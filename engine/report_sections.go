@@ -5,16 +5,153 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
 
+	"github.com/custnet/custnet/datasets"
+	"github.com/custnet/custnet/strategies"
 	"github.com/custnet/custnet/strategies/customize"
 
 	"github.com/custnet/custnet/reports"
 )
 
-// reportStrategies fills the strategies section and top lists from the
-// scores table, when scoring has run.
+// reportStrategies fills the strategies section and the top lists from the
+// scores and strategy_aggregates tables, when scoring has run.
 func (e *Engine) reportStrategies(ctx context.Context, r *reports.Report) error {
+	aggs, err := e.storedAggregates(ctx)
+	if err != nil || len(aggs) == 0 {
+		return err
+	}
+	sec := &reports.StrategiesSection{Maturity: strategies.Maturity(aggs)}
+	type key struct{ dim, group string }
+	means := map[key]*reports.GroupScores{}
+	var order []key
+	var prev reports.Scores
+	hasPrev := false
+	for _, a := range aggs {
+		k := key{a.Dimension, a.Group}
+		g, ok := means[k]
+		if !ok {
+			name := a.Group
+			if a.Dimension != "all" {
+				name = a.Dimension + " " + a.Group
+			}
+			g = &reports.GroupScores{Name: name, Size: a.Customers}
+			means[k] = g
+			order = append(order, k)
+		}
+		setScore(&g.Means, a.Strategy, a.Mean)
+		if a.Dimension == "all" && a.Change != nil {
+			setScore(&prev, a.Strategy, a.Mean-*a.Change)
+			hasPrev = true
+		}
+	}
+	if g, ok := means[key{"all", "all"}]; ok {
+		sec.Business = g.Means
+	}
+	if hasPrev {
+		sec.Previous = &prev
+	}
+	// The radar shows the largest groups: up to 7 beside the business.
+	sort.SliceStable(order, func(i, j int) bool { return means[order[i]].Size > means[order[j]].Size })
+	for _, k := range order {
+		if k.dim == "all" || len(sec.Groups) == 7 {
+			continue
+		}
+		sec.Groups = append(sec.Groups, *means[k])
+	}
+	for _, s := range datasets.Strategies {
+		h := reports.Histogram{Strategy: string(s)}
+		rows, err := e.db.QueryContext(ctx, `SELECT least(floor(`+string(s)+` / 5), 19)::INTEGER AS bin, count(*) FROM scores GROUP BY bin`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var bin int
+			var n int64
+			if err := rows.Scan(&bin, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			h.Counts[bin] = n
+		}
+		rows.Close()
+		sec.Histograms = append(sec.Histograms, h)
+		top := reports.TopList{Strategy: string(s)}
+		rows, err = e.db.QueryContext(ctx, `SELECT customer_id, `+string(s)+`, explanation::VARCHAR FROM scores
+			ORDER BY `+string(s)+` DESC, customer_id LIMIT 20`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var tc reports.TopCustomer
+			var js string
+			if err := rows.Scan(&tc.CustomerID, &tc.Score, &js); err != nil {
+				rows.Close()
+				return err
+			}
+			tc.Explanation = sentenceFor(js, s)
+			top.Rows = append(top.Rows, tc)
+		}
+		rows.Close()
+		r.TopCustomers = append(r.TopCustomers, top)
+	}
+	r.Strategies = sec
 	return nil
+}
+
+func setScore(sc *reports.Scores, strategy string, v float64) {
+	switch strategy {
+	case "access":
+		sc.Access = v
+	case "engage":
+		sc.Engage = v
+	case "customize":
+		sc.Customize = v
+	case "connect":
+		sc.Connect = v
+	case "collaborate":
+		sc.Collaborate = v
+	case strategies.Composite:
+		sc.Composite = v
+	}
+}
+
+// sentenceFor picks one strategy's sentence out of a stored explanation.
+func sentenceFor(js string, s datasets.Strategy) string {
+	var ex strategies.Explanation
+	if json.Unmarshal([]byte(js), &ex) != nil {
+		return ""
+	}
+	for _, r := range ex.Strategies {
+		if r.Strategy == s {
+			return r.Sentence
+		}
+	}
+	return ""
+}
+
+// storedAggregates reads the strategy_aggregates table.
+func (e *Engine) storedAggregates(ctx context.Context) ([]strategies.GroupStats, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT dimension, grp, strategy, customers, mean, median, active_share, change
+		FROM strategy_aggregates ORDER BY dimension, grp, strategy`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []strategies.GroupStats
+	for rows.Next() {
+		var a strategies.GroupStats
+		var change sql.NullFloat64
+		if err := rows.Scan(&a.Dimension, &a.Group, &a.Strategy, &a.Customers, &a.Mean, &a.Median, &a.ActiveShare, &change); err != nil {
+			return nil, err
+		}
+		if change.Valid {
+			c := change.Float64
+			a.Change = &c
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // reportRecommendations fills the recommendations section from the latest

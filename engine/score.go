@@ -1,0 +1,307 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/custnet/custnet/datasets"
+	"github.com/custnet/custnet/strategies"
+)
+
+// ScoreOptions configure [Engine.Score]. The zero value scores the last 90
+// days of the data with the default weights, aggregated for the whole
+// business and per community.
+type ScoreOptions struct {
+	// AsOf is the last day of the window. Zero: the day of the latest event.
+	AsOf time.Time
+	// Days is the window length. Zero: 90.
+	Days int
+	// Config holds weights and the action→strategy mapping. Nil: defaults
+	// (strategies.DefaultConfig).
+	Config *strategies.Config
+	// By lists customer attributes to aggregate by (e.g. "occupation"), in
+	// addition to the graph community. Zero: communities only.
+	By []string
+	// ComparePrevious also scores the window before this one and reports
+	// each aggregate's change against it.
+	ComparePrevious bool
+}
+
+// ScoreResult summarises a scoring run; per-customer rows are in the
+// scores table and [Engine.Scores].
+type ScoreResult struct {
+	AsOf       time.Time               `json:"as_of"`
+	Days       int                     `json:"window_days"`
+	Customers  int                     `json:"customers"`
+	Aggregates []strategies.GroupStats `json:"aggregates"`
+	Maturity   []string                `json:"maturity"`
+	Seconds    float64                 `json:"seconds"`
+	Steps      map[string]float64      `json:"step_seconds"`
+}
+
+// CustomerScores is one customer's five strategy scores with explanations.
+type CustomerScores struct {
+	Customer    string                 `json:"customer_id"`
+	AsOf        time.Time              `json:"as_of"`
+	Window      string                 `json:"window"`
+	Scores      map[string]float64     `json:"scores"`
+	Composite   float64                `json:"composite"`
+	Explanation strategies.Explanation `json:"explanation"`
+}
+
+// Score computes, for every customer with an active analytics basis, the
+// five strategy features in DuckDB over the window, scores them 0–100 with
+// explanations, aggregates per community and the given attributes, and
+// replaces the scores and strategy_aggregates tables in one transaction.
+// Run [Engine.BuildGraph] first for the CONNECT network features; without
+// it they are 0 for everyone.
+func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, error) {
+	const op = "score"
+	start := time.Now()
+	if opt.Days == 0 {
+		opt.Days = 90
+	}
+	if opt.Days < 0 {
+		return nil, errorf(KindBadInput, op, "window of %d days", opt.Days)
+	}
+	cfg := opt.Config
+	if cfg == nil {
+		cfg = strategies.DefaultConfig()
+	}
+	res := &ScoreResult{Days: opt.Days, Steps: map[string]float64{}}
+	lap := func(name string, t time.Time) { res.Steps[name] += time.Since(t).Seconds() }
+	var cur, prev *strategies.Result
+	groups := map[string][]string{}
+	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW scoring_events AS
+			SELECT events.* FROM events SEMI JOIN (`+activeSQL("analytics")+`) a USING (customer_id)`); err != nil {
+			return err
+		}
+		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)
+		run := func(w strategies.Window) (*strategies.Result, error) {
+			t := time.Now()
+			q, err := strategies.FeatureSQL(w, cfg)
+			if err != nil {
+				return nil, errorf(KindBadInput, "", "%v", err)
+			}
+			rr, err := ar.QueryContext(ctx, q)
+			if err != nil {
+				return nil, fmt.Errorf("features: %w", err)
+			}
+			table, err := strategies.FeatureTableFromArrow(ctx, rr)
+			rr.Release()
+			if err != nil {
+				return nil, err
+			}
+			lap("features (SQL)", t)
+			t = time.Now()
+			r, err := strategies.Score(ctx, table, cfg)
+			lap("scores (Go)", t)
+			return r, err
+		}
+		var err error
+		if cur, err = run(strategies.Window{AsOf: opt.AsOf, Days: opt.Days}); err != nil {
+			return err
+		}
+		if opt.ComparePrevious && !cur.AsOf.IsZero() {
+			if prev, err = run(strategies.Window{AsOf: cur.AsOf.AddDate(0, 0, -opt.Days), Days: opt.Days}); err != nil {
+				return err
+			}
+		}
+		t := time.Now()
+		groups, err = e.groupLabels(ctx, c, cur.CustomerIDs, opt.By)
+		lap("groups", t)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	t := time.Now()
+	aggs, err := strategies.Aggregate(ctx, cur, groups, prev)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	res.AsOf, res.Customers, res.Aggregates, res.Maturity = cur.AsOf, cur.Len(), aggs, strategies.Maturity(aggs)
+	lap("aggregates", t)
+	t = time.Now()
+	if err := e.writeScores(ctx, cur, res); err != nil {
+		return nil, wrap(op, err)
+	}
+	lap("write", t)
+	res.Seconds = time.Since(start).Seconds()
+	e.log.Info("scored", "customers", res.Customers, "as_of", res.AsOf.Format(time.DateOnly), "days", res.Days, "seconds", res.Seconds)
+	return res, nil
+}
+
+// groupLabels returns, per dimension, each scored customer's label: their
+// customer-network community and the requested attributes.
+func (e *Engine) groupLabels(ctx context.Context, c *sql.Conn, ids []string, by []string) (map[string][]string, error) {
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		pos[id] = i
+	}
+	groups := map[string][]string{}
+	fill := func(dim, q string, args ...any) error {
+		labels := make([]string, len(ids))
+		rows, err := c.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		any := false
+		for rows.Next() {
+			var id string
+			var label sql.NullString
+			if err := rows.Scan(&id, &label); err != nil {
+				return err
+			}
+			if i, ok := pos[id]; ok && label.Valid {
+				labels[i] = label.String
+				any = true
+			}
+		}
+		if any {
+			groups[dim] = labels
+		}
+		return rows.Err()
+	}
+	if err := fill("community", `SELECT customer_id, community::VARCHAR FROM graph_metrics WHERE kind = 'customer'`); err != nil {
+		return nil, err
+	}
+	for _, attr := range by {
+		if attr == "" || attr == "all" || attr == "community" {
+			continue
+		}
+		if err := fill(attr, `SELECT customer_id, json_extract_string(attrs, '$.' || $1) FROM customers`, attr); err != nil {
+			return nil, err
+		}
+		if _, ok := groups[attr]; !ok {
+			return nil, errorf(KindBadInput, "", "no customer has the attribute %q", attr)
+		}
+	}
+	return groups, nil
+}
+
+var scoreSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "customer_id", Type: arrow.BinaryTypes.String},
+	{Name: "access", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "engage", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "customize", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "connect", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "collaborate", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "composite", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "explanation", Type: arrow.BinaryTypes.String},
+}, nil)
+
+func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *ScoreResult) error {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, scoreSchema)
+	defer b.Release()
+	for i, id := range r.CustomerIDs {
+		b.Field(0).(*array.StringBuilder).Append(id)
+		for k, s := range datasets.Strategies {
+			b.Field(1 + k).(*array.Float64Builder).Append(r.Scores[s][i])
+		}
+		b.Field(6).(*array.Float64Builder).Append(r.Composite[i])
+		js, err := json.Marshal(r.Explain(i))
+		if err != nil {
+			return err
+		}
+		b.Field(7).(*array.StringBuilder).Append(string(js))
+	}
+	window := fmt.Sprintf("%dd", res.Days)
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		rel, release, err := registerRecords(ar, "scores_in", scoreSchema, b)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		fail := func(err error) error {
+			c.ExecContext(context.Background(), "ROLLBACK")
+			return err
+		}
+		if _, err := c.ExecContext(ctx, `DELETE FROM scores; DELETE FROM strategy_aggregates`); err != nil {
+			return fail(err)
+		}
+		if _, err := c.ExecContext(ctx, `INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
+			collaborate, composite, explanation::JSON FROM `+rel, res.AsOf, window); err != nil {
+			return fail(err)
+		}
+		for _, a := range res.Aggregates {
+			var change any
+			if a.Change != nil {
+				change = *a.Change
+			}
+			if _, err := c.ExecContext(ctx, `INSERT INTO strategy_aggregates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				res.AsOf, window, a.Dimension, a.Group, a.Strategy, a.Customers, a.Mean, a.Median, a.ActiveShare, change); err != nil {
+				return fail(err)
+			}
+		}
+		_, err = c.ExecContext(ctx, "COMMIT")
+		return err
+	})
+}
+
+// Scores returns a customer's latest strategy scores with explanations, or
+// [ErrNotFound] when they have not been scored (or have revoked analytics).
+func (e *Engine) Scores(ctx context.Context, customer string) (*CustomerScores, error) {
+	op := "scores of customer " + customer
+	cs := &CustomerScores{Customer: customer, Scores: map[string]float64{}}
+	var vals [5]float64
+	var expl string
+	err := e.db.QueryRowContext(ctx, `SELECT as_of, "window", access, engage, customize, connect, collaborate, composite,
+		explanation::VARCHAR FROM scores WHERE customer_id = $1`, customer).
+		Scan(&cs.AsOf, &cs.Window, &vals[0], &vals[1], &vals[2], &vals[3], &vals[4], &cs.Composite, &expl)
+	if err == sql.ErrNoRows {
+		return nil, errorf(KindNotFound, op, "no scores for customer %s (not scored yet, or no analytics consent)", customer)
+	}
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	for k, s := range datasets.Strategies {
+		cs.Scores[string(s)] = vals[k]
+	}
+	if err := json.Unmarshal([]byte(expl), &cs.Explanation); err != nil {
+		return nil, wrap(op, err)
+	}
+	return cs, nil
+}
+
+// ExportScores copies the scores table to out as parquet, csv or jsonl,
+// through a temporary file and a rename. It returns the number of rows.
+func (e *Engine) ExportScores(ctx context.Context, format, out string) (int64, error) {
+	op := "export scores to " + out
+	opts := map[string]string{"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}[format]
+	if opts == "" {
+		return 0, errorf(KindBadInput, op, "format %q: want parquet, csv or jsonl", format)
+	}
+	var n int64
+	if err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM scores`).Scan(&n); err != nil {
+		return 0, wrap(op, err)
+	}
+	if n == 0 {
+		return 0, errorf(KindNotFound, op, "no scores yet: run custnet score")
+	}
+	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
+	_, err := e.db.ExecContext(ctx, `COPY (SELECT customer_id, as_of, "window", access, engage, customize, connect, collaborate,
+		composite, explanation FROM scores ORDER BY customer_id) TO `+quote(tmp)+` (`+opts+`)`)
+	if err != nil {
+		os.Remove(tmp)
+		return 0, wrap(op, err)
+	}
+	return n, wrap(op, os.Rename(tmp, out))
+}

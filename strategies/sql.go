@@ -1,0 +1,226 @@
+package strategies
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custnet/custnet/datasets"
+)
+
+// Window is the period features are computed over: the Days calendar days
+// ending with AsOf's date, both ends included. `--as-of 2024-06-30 --window
+// 90d` is 2024-04-02 to 2024-06-30 whatever the time of day of AsOf. Events
+// without a timestamp (at IS NULL) belong to every window but count towards
+// no day-, hour- or recency-based feature.
+type Window struct {
+	// AsOf is the last day of the window (its UTC date is used). The zero
+	// value means the date of the latest event in scoring_events.
+	AsOf time.Time
+	// Days is the window length in days. 0 means 90; it must not be negative.
+	Days int
+}
+
+// days returns the effective window length.
+func (w Window) days() int {
+	if w.Days == 0 {
+		return 90
+	}
+	return w.Days
+}
+
+// FeatureSQL returns the one DuckDB query that computes every feature of
+// [Features] for the window and the action mapping of cfg (nil means
+// [DefaultConfig]). It reads three relations the caller provides:
+//
+//   - scoring_events: the events of consented customers, with the columns
+//     of the events table (datasets.SchemaSQL);
+//   - graph_metrics: the engine's graph metrics; rows with kind 'customer'
+//     are used, one per customer (the latest computed_at wins);
+//   - customers: customer_id of known customers.
+//
+// The result has one row per customer in scoring_events ∪ customers, ordered
+// by customer_id, with columns customer_id VARCHAR, as_of DATE (the
+// window's last day; NULL when no event has a timestamp) and then every
+// feature in [Features] order as DOUBLE, never NULL: a customer without
+// activity of a feature's kind gets 0, or the window length for
+// lower-is-better features.
+func FeatureSQL(w Window, cfg *Config) (string, error) {
+	if w.Days < 0 {
+		return "", fmt.Errorf("feature sql: window of %d days", w.Days)
+	}
+	r, err := cfg.resolve()
+	if err != nil {
+		return "", fmt.Errorf("feature sql: %w", err)
+	}
+	days := strconv.Itoa(w.days())
+	asOf := `(SELECT CAST(max(e."at") AS DATE) FROM scoring_events e)`
+	if !w.AsOf.IsZero() {
+		asOf = "DATE '" + w.AsOf.UTC().Format(time.DateOnly) + "'"
+	}
+	list := func(names ...string) string {
+		if len(names) == 0 {
+			return "NULL" // x IN (NULL) is never true
+		}
+		q := make([]string, len(names))
+		for i, n := range names {
+			q[i] = "'" + strings.ReplaceAll(n, "'", "''") + "'"
+		}
+		return strings.Join(q, ", ")
+	}
+	var visits []string
+	for _, a := range r.actions[datasets.Access] {
+		if a != "call" {
+			visits = append(visits, a)
+		}
+	}
+	var contributions []string
+	for _, a := range r.actions[datasets.Collaborate] {
+		if a != "vote" {
+			contributions = append(contributions, a)
+		}
+	}
+	consumption := append([]string{"purchase", "rate"}, r.actions[datasets.Engage]...)
+	repl := strings.NewReplacer(
+		"{as_of}", asOf,
+		"{days}", days,
+		"{head_share}", strconv.FormatFloat(r.headShare, 'g', -1, 64),
+		"{visits}", list(visits...),
+		"{engage}", list(r.actions[datasets.Engage]...),
+		"{consumption}", list(consumption...),
+		"{connect}", list(r.actions[datasets.Connect]...),
+		"{collaborate}", list(r.actions[datasets.Collaborate]...),
+		"{contributions}", list(contributions...),
+	)
+	var sel strings.Builder
+	for _, f := range features {
+		def := "0"
+		if f.LowerIsBetter {
+			def = days
+		}
+		fmt.Fprintf(&sel, ",\n\tCAST(COALESCE(%s, %s) AS DOUBLE) AS %s", f.SQL, def, f.Name)
+	}
+	return repl.Replace(strings.Replace(featureQuery, "{features}", sel.String(), 1)), nil
+}
+
+// featureQuery is the template of [FeatureSQL]. Every intermediate relation
+// has at most one row per customer and is left-joined to ids.
+const featureQuery = `WITH
+params AS (SELECT {as_of} AS as_of),
+win AS (
+	SELECT e.customer_id, e."at" AS ts, CAST(e."at" AS DATE) AS d, e.action, e.channel, e.item_id, e.peer_id, e.value
+	FROM scoring_events e, params p
+	WHERE e."at" IS NULL OR (CAST(e."at" AS DATE) > p.as_of - {days} AND CAST(e."at" AS DATE) <= p.as_of)
+),
+base AS (
+	SELECT customer_id,
+		count(*) AS events,
+		count(*) FILTER (WHERE action IN ({visits})) AS visits,
+		count(*) FILTER (WHERE channel IN ('mobile', 'app')) AS mobile_events,
+		bit_count(bit_or(CAST(1 AS BIGINT) << hour(ts))) AS hours_covered,
+		bit_count(bit_or(CAST(1 AS BIGINT) << dayofweek(ts))) AS weekdays_covered,
+		count(*) FILTER (WHERE action IN ({engage})) AS content_events,
+		sum(value) FILTER (WHERE action IN ('view', 'read', 'watch', 'dwell')) AS dwell_total,
+		median(value) FILTER (WHERE action IN ('view', 'read', 'watch', 'dwell')) AS dwell_median,
+		count(DISTINCT item_id) FILTER (WHERE action IN ({engage})) AS content_items,
+		count(*) FILTER (WHERE action = 'rate') AS ratings,
+		count(*) FILTER (WHERE action = 'set_preference') AS preferences,
+		count(*) FILTER (WHERE action = 'show_recommendation') AS recs_shown,
+		count(*) FILTER (WHERE action = 'accept_recommendation') AS recs_accepted,
+		count(*) FILTER (WHERE action IN ('comment', 'reply')) AS conversations,
+		count(*) FILTER (WHERE action = 'share') AS shares,
+		count(*) FILTER (WHERE action IN ({contributions})) AS contributions,
+		count(*) FILTER (WHERE action = 'vote') AS votes_given
+	FROM win GROUP BY customer_id
+),
+days AS (
+	SELECT customer_id, d,
+		bool_or(action = 'call') AS has_call,
+		bool_or(action IN ({engage})) AS engaged
+	FROM win WHERE d IS NOT NULL GROUP BY customer_id, d
+),
+da AS (
+	SELECT customer_id,
+		count(*) AS active_days,
+		count(*) FILTER (WHERE NOT has_call) AS self_days,
+		max(d) AS last_day,
+		count(*) FILTER (WHERE engaged) AS engage_days,
+		min(d) FILTER (WHERE engaged) AS first_engage
+	FROM days GROUP BY customer_id
+),
+g AS (
+	SELECT customer_id, median(gap) AS median_gap FROM (
+		SELECT customer_id, CAST(d - lag(d) OVER (PARTITION BY customer_id ORDER BY d) AS DOUBLE) AS gap FROM days
+	) WHERE gap IS NOT NULL GROUP BY customer_id
+),
+ch AS (
+	SELECT customer_id, count(*) AS channels, sum(c) AS tot, sum(c * log2(c)) AS clogc
+	FROM (SELECT customer_id, channel, count(*) AS c FROM win WHERE channel IS NOT NULL GROUP BY customer_id, channel)
+	GROUP BY customer_id
+),
+cons AS (
+	SELECT customer_id, item_id FROM win WHERE item_id IS NOT NULL AND action IN ({consumption})
+),
+head AS (
+	SELECT item_id FROM (
+		SELECT item_id, c,
+			sum(c) OVER (ORDER BY c DESC, item_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
+			sum(c) OVER () AS total
+		FROM (SELECT item_id, count(*) AS c FROM cons GROUP BY item_id)
+	) WHERE COALESCE(before, 0) < {head_share} * total
+),
+bc AS (
+	SELECT c.customer_id, count(*) AS n, count(*) FILTER (WHERE h.item_id IS NULL) AS tail
+	FROM cons c LEFT JOIN head h ON h.item_id = c.item_id GROUP BY c.customer_id
+),
+gm AS (
+	SELECT customer_id, in_degree, out_degree, in_strength, out_strength, pagerank, participation, community
+	FROM graph_metrics WHERE kind = 'customer'
+	QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY computed_at DESC NULLS LAST) = 1
+),
+links AS (
+	SELECT DISTINCT customer_id AS src, peer_id AS dst FROM win
+	WHERE peer_id IS NOT NULL AND peer_id <> customer_id AND action IN ({connect})
+),
+cl AS (
+	SELECT n.customer_id, count(DISTINCT m.community) AS communities_linked
+	FROM (SELECT src AS customer_id, dst AS other FROM links UNION SELECT dst, src FROM links) n
+	JOIN gm m ON m.customer_id = n.other
+	GROUP BY n.customer_id
+),
+rc AS (
+	SELECT src AS customer_id, count(DISTINCT dst) AS reach FROM (
+		SELECT src, dst FROM links
+		UNION ALL
+		SELECT a.src, b.dst FROM links a JOIN links b ON b.src = a.dst WHERE b.dst <> a.src
+	) GROUP BY src
+),
+up AS (
+	SELECT peer_id AS customer_id, count(*) AS uptake FROM win
+	WHERE action IN ('vote', 'reply', 'answer', 'comment') AND peer_id IS NOT NULL AND peer_id <> customer_id
+	GROUP BY peer_id
+),
+co AS (
+	SELECT customer_id, count(DISTINCT other) AS collaborators FROM (
+		SELECT customer_id, peer_id AS other FROM win
+		WHERE action IN ({collaborate}) AND peer_id IS NOT NULL AND peer_id <> customer_id
+		UNION ALL
+		SELECT peer_id, customer_id FROM win
+		WHERE action IN ({collaborate}) AND peer_id IS NOT NULL AND peer_id <> customer_id
+	) GROUP BY customer_id
+),
+ids AS (SELECT customer_id FROM scoring_events UNION SELECT customer_id FROM customers)
+SELECT ids.customer_id, p.as_of{features}
+FROM ids CROSS JOIN params p
+LEFT JOIN base b ON b.customer_id = ids.customer_id
+LEFT JOIN da ON da.customer_id = ids.customer_id
+LEFT JOIN g ON g.customer_id = ids.customer_id
+LEFT JOIN ch ON ch.customer_id = ids.customer_id
+LEFT JOIN bc ON bc.customer_id = ids.customer_id
+LEFT JOIN gm ON gm.customer_id = ids.customer_id
+LEFT JOIN cl ON cl.customer_id = ids.customer_id
+LEFT JOIN rc ON rc.customer_id = ids.customer_id
+LEFT JOIN up ON up.customer_id = ids.customer_id
+LEFT JOIN co ON co.customer_id = ids.customer_id
+ORDER BY ids.customer_id`
