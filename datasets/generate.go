@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -311,8 +312,11 @@ func newGenModel(opt GenerateOptions) *genModel {
 		}
 	}
 
-	// Bridges: active customers linked to their own and 2-4 other
-	// communities.
+	// Bridges: active customers (the most active fifth, as brokers in real
+	// networks are) linked to their own and 2-4 other communities.
+	sorted := slices.Clone(g.count)
+	slices.Sort(sorted)
+	active := max(12, sorted[n*4/5])
 	g.bridge = make([]int32, n)
 	for i := range g.bridge {
 		g.bridge[i] = -1
@@ -324,7 +328,7 @@ func newGenModel(opt GenerateOptions) *genModel {
 			if len(g.bridgeComm) == nb {
 				break
 			}
-			if g.bridge[c] >= 0 || (pass == 0 && g.count[c] < 12) {
+			if g.bridge[c] >= 0 || (pass == 0 && g.count[c] < active) {
 				continue
 			}
 			links := []int32{g.comm[c]}

@@ -216,7 +216,7 @@ func (w *genWorker) customer(c int, blk *genBlock) {
 		x := b * math.Exp(0.5*r.NormFloat64())
 		switch {
 		case i == sConnect && g.bridge[c] >= 0:
-			x *= 4
+			x *= 8
 		case i == sCollaborate && g.bridge[c] >= 0:
 			x *= 2
 		}

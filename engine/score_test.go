@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/custnet/custnet/datasets"
+)
+
+// generatedStore ingests a small generated network with its consents and
+// builds the customer graph.
+func generatedStore(t *testing.T, customers int) (*Engine, datasets.Truth) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.parquet")
+	truth, _, err := datasets.WriteGenerated(ctx, path, datasets.GenerateOptions{Customers: customers, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := newTestEngine(t)
+	if _, err := e.Ingest(ctx, IngestOptions{Path: path, Format: "events", Consents: strings.TrimSuffix(path, ".parquet") + ".consents.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.BuildGraph(ctx, GraphOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return e, truth
+}
+
+func TestScoresFindWhatTheGeneratorPlanted(t *testing.T) {
+	e, truth := generatedStore(t, 3000)
+	ctx := context.Background()
+	res, err := e.Score(ctx, ScoreOptions{By: []string{"segment"}, ComparePrevious: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Customers == 0 || len(res.Maturity) == 0 {
+		t.Fatalf("scored %d customers, maturity %v", res.Customers, res.Maturity)
+	}
+	// Bridges as a group rank at the top of CONNECT (their median is in the
+	// top decile) and every one of them is in the top quintile.
+	t.Run("planted bridges come out with the top CONNECT scores", func(t *testing.T) {
+		var consented []string
+		for _, b := range truth.Bridges {
+			if ok, _ := e.HasConsent(ctx, b, "analytics"); ok {
+				consented = append(consented, b)
+			}
+		}
+		if len(consented) == 0 {
+			t.Fatal("no consented bridges to check")
+		}
+		var scores []float64
+		rows, _ := e.db.Query(`SELECT connect FROM scores`)
+		for rows.Next() {
+			var s float64
+			rows.Scan(&s)
+			scores = append(scores, s)
+		}
+		rows.Close()
+		sort.Float64s(scores)
+		p80, p90 := scores[len(scores)*8/10], scores[len(scores)*9/10]
+		var bridgeScores []float64
+		for _, b := range consented {
+			cs, err := e.Scores(ctx, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bridgeScores = append(bridgeScores, cs.Scores["connect"])
+			if cs.Scores["connect"] < p80 {
+				t.Errorf("bridge %s has CONNECT %.1f, below the 80th percentile %.1f", b, cs.Scores["connect"], p80)
+			}
+		}
+		sort.Float64s(bridgeScores)
+		if med := bridgeScores[len(bridgeScores)/2]; med < p90 {
+			t.Errorf("median bridge CONNECT %.1f is below the 90th percentile %.1f", med, p90)
+		}
+	})
+	t.Run("Louvain recovers the planted communities", func(t *testing.T) {
+		// Purity: for each found community, the share of its members in its
+		// most common planted community, weighted by size.
+		rows, err := e.db.Query(`SELECT customer_id, community FROM graph_metrics WHERE kind = 'customer'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[int64]map[int]int{}
+		total := 0
+		for rows.Next() {
+			var id string
+			var c int64
+			rows.Scan(&id, &c)
+			if counts[c] == nil {
+				counts[c] = map[int]int{}
+			}
+			counts[c][truth.Community[id]]++
+			total++
+		}
+		rows.Close()
+		agree := 0
+		for _, m := range counts {
+			best := 0
+			for _, n := range m {
+				best = max(best, n)
+			}
+			agree += best
+		}
+		if purity := float64(agree) / float64(total); purity < 0.9 {
+			t.Fatalf("purity of found communities against planted ones = %.3f, want ≥ 0.9", purity)
+		}
+	})
+	t.Run("scores are 0 to 100 and explained", func(t *testing.T) {
+		bad := count(t, e, `SELECT count(*) FROM scores WHERE NOT (access BETWEEN 0 AND 100 AND engage BETWEEN 0 AND 100
+			AND customize BETWEEN 0 AND 100 AND connect BETWEEN 0 AND 100 AND collaborate BETWEEN 0 AND 100)
+			OR json_array_length(explanation->'$.strategies') <> 5`)
+		if bad != 0 {
+			t.Fatalf("%d score rows out of range or without five explanations", bad)
+		}
+		if n := count(t, e, `SELECT count(*) FROM strategy_aggregates WHERE dimension = 'segment' AND change IS NOT NULL`); n == 0 {
+			t.Fatal("no per-segment aggregates with a change against the previous window")
+		}
+	})
+	t.Run("a revoked customer is erased and absent after re-scoring", func(t *testing.T) {
+		var who string
+		e.db.QueryRow(`SELECT customer_id FROM scores ORDER BY composite DESC LIMIT 1`).Scan(&who)
+		if _, err := e.Revoke(ctx, who, "analytics", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Scores(ctx, who); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("scores survive revocation: %v", err)
+		}
+		before := count(t, e, `SELECT count(*) FROM (`+activeSQL("analytics")+`)`)
+		res, err := e.Score(ctx, ScoreOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(res.Customers) > before || count(t, e, `SELECT count(*) FROM scores WHERE customer_id = $1`, who) != 0 {
+			t.Fatalf("re-scored %d customers (%d consented); revoked customer present", res.Customers, before)
+		}
+		var mean float64
+		e.db.QueryRow(`SELECT avg(access) FROM scores`).Scan(&mean)
+		if math.IsNaN(mean) || mean <= 0 {
+			t.Fatalf("mean access %v", mean)
+		}
+	})
+}
