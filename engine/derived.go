@@ -26,6 +26,12 @@ CREATE TABLE IF NOT EXISTS communities (
 	modularity DOUBLE,
 	top_customers VARCHAR[]
 );
+CREATE TABLE IF NOT EXISTS graph_edges (
+	kind VARCHAR NOT NULL,
+	src VARCHAR NOT NULL,
+	dst VARCHAR NOT NULL,
+	w DOUBLE
+);
 CREATE TABLE IF NOT EXISTS graph_summary (
 	kind VARCHAR PRIMARY KEY,
 	summary JSON,
@@ -68,6 +74,7 @@ var customerTables = []struct{ table, where string }{
 	{"customers", "customer_id = $1"},
 	{"rejects", "customer_id = $1"},
 	{"graph_metrics", "customer_id = $1"},
+	{"graph_edges", "src = $1 OR dst = $1"},
 	{"scores", "customer_id = $1"},
 	{"recommendations", "customer_id = $1"},
 }

@@ -124,13 +124,55 @@ func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult
 		res.Communities = append(res.Communities, row)
 	}
 	res.Top = topByPageRank(an.Nodes, ids, 20)
-	if err := e.writeGraph(ctx, opt.Kind, ids, an, res); err != nil {
+	var edges []centralEdge
+	if opt.Kind == GraphCoActivity {
+		edges = centralEdges(g, an.Nodes, ids, 2000)
+	}
+	if err := e.writeGraph(ctx, opt.Kind, ids, an, res, edges); err != nil {
 		return nil, wrap(op, err)
 	}
 	res.Seconds = time.Since(start).Seconds()
 	e.log.Info("graph built", "kind", opt.Kind, "nodes", an.Summary.Nodes, "edges", an.Summary.Edges,
 		"communities", len(an.Communities), "modularity", an.Summary.Modularity, "seconds", res.Seconds)
 	return res, nil
+}
+
+type centralEdge struct {
+	src, dst string
+	w        float64
+}
+
+var edgeSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "src", Type: arrow.BinaryTypes.String},
+	{Name: "dst", Type: arrow.BinaryTypes.String},
+	{Name: "w", Type: arrow.PrimitiveTypes.Float64},
+}, nil)
+
+// centralEdges lists the edges among the k most central nodes (by
+// PageRank), for drawing a graph whose links are not stored as events.
+func centralEdges(g *graph.Graph, nodes []graph.NodeMetrics, ids []string, k int) []centralEdge {
+	idx := make([]int, len(nodes))
+	for i := range idx {
+		idx[i] = i
+	}
+	sortByDesc(idx, func(i int) float64 { return nodes[i].PageRank })
+	if len(idx) > k {
+		idx = idx[:k]
+	}
+	keep := make(map[int32]bool, len(idx))
+	for _, i := range idx {
+		keep[int32(i)] = true
+	}
+	var out []centralEdge
+	for _, i := range idx {
+		nb, w := g.Out(int32(i))
+		for j, v := range nb {
+			if keep[v] && v != int32(i) {
+				out = append(out, centralEdge{ids[i], ids[v], w[j]})
+			}
+		}
+	}
+	return out
 }
 
 func topByPageRank(nodes []graph.NodeMetrics, ids []string, k int) []NodeRow {
@@ -308,7 +350,7 @@ var metricsSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "betweenness", Type: arrow.PrimitiveTypes.Float64},
 }, nil)
 
-func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *graph.Analysis, res *GraphResult) error {
+func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *graph.Analysis, res *GraphResult, edges []centralEdge) error {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, metricsSchema)
 	defer b.Release()
 	for i, n := range an.Nodes {
@@ -345,6 +387,7 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			{"BEGIN TRANSACTION", nil},
 			{`DELETE FROM graph_metrics WHERE kind = $1`, []any{kind}},
 			{`DELETE FROM communities WHERE kind = $1`, []any{kind}},
+			{`DELETE FROM graph_edges WHERE kind = $1`, []any{kind}},
 			{`INSERT INTO graph_metrics SELECT customer_id, $1, in_degree, out_degree, in_strength, out_strength, pagerank,
 				component, component_size, core, clustering, community, participation, betweenness, now()::TIMESTAMP FROM ` + rel, []any{kind}},
 			{`INSERT OR REPLACE INTO graph_summary VALUES ($1, $2, now()::TIMESTAMP)`, []any{kind, string(summary)}},
@@ -353,6 +396,25 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			if _, err := c.ExecContext(ctx, s.q, s.args...); err != nil {
 				c.ExecContext(context.Background(), "ROLLBACK")
 				return err
+			}
+		}
+		if len(edges) > 0 {
+			eb := array.NewRecordBuilder(memory.DefaultAllocator, edgeSchema)
+			defer eb.Release()
+			for _, ed := range edges {
+				eb.Field(0).(*array.StringBuilder).Append(ed.src)
+				eb.Field(1).(*array.StringBuilder).Append(ed.dst)
+				eb.Field(2).(*array.Float64Builder).Append(ed.w)
+			}
+			erel, erelease, err := registerRecords(ar, "edges_in", edgeSchema, eb)
+			if err != nil {
+				c.ExecContext(context.Background(), "ROLLBACK")
+				return err
+			}
+			defer erelease()
+			if _, err := c.ExecContext(ctx, `INSERT INTO graph_edges SELECT $1, src, dst, w FROM `+erel, kind); err != nil {
+				c.ExecContext(context.Background(), "ROLLBACK")
+				return fmt.Errorf("store edges: %w", err)
 			}
 		}
 		for _, r := range res.Communities {

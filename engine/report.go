@@ -106,9 +106,15 @@ func (e *Engine) reportData(ctx context.Context, r *reports.Report) error {
 
 // reportNetwork reads the customer graph's most central customers, the links
 // among them, the communities and the degree distribution.
+// The customer network is the customer graph when it has links; a store
+// without peer links (ratings only, like MovieLens) shows the co-activity
+// projection instead.
 func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 	var summary sql.NullString
-	err := e.db.QueryRowContext(ctx, `SELECT summary::VARCHAR FROM graph_summary WHERE kind = 'customer'`).Scan(&summary)
+	var kind string
+	err := e.db.QueryRowContext(ctx, `SELECT kind, summary::VARCHAR FROM graph_summary
+		WHERE kind IN ('customer', 'coactivity') AND (summary->>'$.Edges')::BIGINT > 0
+		ORDER BY kind = 'customer' DESC LIMIT 1`).Scan(&kind, &summary)
 	if err == sql.ErrNoRows {
 		return nil
 	}
@@ -125,7 +131,7 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 		}
 	}
 	rows, err := e.db.QueryContext(ctx, `SELECT customer_id, community, pagerank FROM graph_metrics
-		WHERE kind = 'customer' ORDER BY pagerank DESC, customer_id LIMIT 2000`)
+		WHERE kind = $1 ORDER BY pagerank DESC, customer_id LIMIT 2000`, kind)
 	if err != nil {
 		return err
 	}
@@ -139,12 +145,16 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 		n.Nodes = append(n.Nodes, nd)
 	}
 	rows.Close()
-	rows, err = e.db.QueryContext(ctx, `WITH top AS (SELECT customer_id FROM graph_metrics WHERE kind = 'customer'
+	edgeSQL := `WITH top AS (SELECT customer_id FROM graph_metrics WHERE kind = 'customer'
 			ORDER BY pagerank DESC, customer_id LIMIT 2000)
 		SELECT customer_id, peer_id, count(*)::DOUBLE AS w FROM events
 		SEMI JOIN top a USING (customer_id) SEMI JOIN top b ON b.customer_id = events.peer_id
 		WHERE peer_id IS NOT NULL AND peer_id <> customer_id
-		GROUP BY ALL ORDER BY w DESC, customer_id, peer_id LIMIT 8000`)
+		GROUP BY ALL ORDER BY w DESC, customer_id, peer_id LIMIT 8000`
+	if kind == GraphCoActivity {
+		edgeSQL = `SELECT src, dst, w FROM graph_edges WHERE kind = 'coactivity' ORDER BY w DESC, src, dst LIMIT 8000`
+	}
+	rows, err = e.db.QueryContext(ctx, edgeSQL)
 	if err != nil {
 		return err
 	}
@@ -158,7 +168,7 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 	}
 	rows.Close()
 	rows, err = e.db.QueryContext(ctx, `SELECT community, size, density, modularity, top_customers FROM communities
-		WHERE kind = 'customer' ORDER BY size DESC, community LIMIT 50`)
+		WHERE kind = $1 ORDER BY size DESC, community LIMIT 50`, kind)
 	if err != nil {
 		return err
 	}
