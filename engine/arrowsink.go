@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -61,11 +62,55 @@ type streamSink struct {
 	strict           bool
 	strictErrs       []datasets.Reject
 	onEvent          func(n int64)
+
+	// The consent gate, applied while streaming (see ledgerGate).
+	gate           *ledgerGate
+	withoutConsent int64
+	seen           idSet // event ids of this batch, for in-batch duplicates
+	batchDup       int64
+}
+
+// ledgerGate holds the consent ledger's state for the batch's decisions:
+// the latest analytics record of every customer who has one, and which
+// customers lack a record for a declared purpose (they get the operator's
+// declared basis, recorded after the stream).
+type ledgerGate struct {
+	analytics     map[string]bool  // latest analytics record: granted?
+	recorded      map[string]uint8 // purposes with any record, bit per declared purpose
+	declared      []string         // purposes the operator declared
+	undeclared    map[string]uint8 // customers of this batch lacking a record for declared purpose bits
+	declAnalytics bool
+}
+
+// pass reports whether customer's events may be stored: their latest
+// analytics record is a grant, or they have none and the operator declared
+// analytics for the source.
+func (g *ledgerGate) pass(customer string) bool {
+	granted, ok := g.analytics[customer]
+	if ok {
+		return granted
+	}
+	return g.declAnalytics
+}
+
+// note remembers customer when a declared purpose has no record for them.
+func (g *ledgerGate) note(customer string) {
+	if len(g.declared) == 0 || customer == "" {
+		return
+	}
+	full := uint8(1)<<len(g.declared) - 1
+	if g.recorded[customer] == full {
+		return
+	}
+	if _, ok := g.undeclared[customer]; ok {
+		return
+	}
+	g.undeclared[strings.Clone(customer)] = full &^ g.recorded[customer]
 }
 
 var errStrictStop = errors.New("strict mode: stopping at the first bad rows")
 
-func newStreamSink(ctx context.Context, strict bool) *streamSink {
+func newStreamSink(ctx context.Context, strict bool, gate *ledgerGate) *streamSink {
 	mem := memory.DefaultAllocator
 	return &streamSink{
 		ctx:       ctx,
@@ -75,6 +120,7 @@ func newStreamSink(ctx context.Context, strict bool) *streamSink {
 		items:     array.NewRecordBuilder(mem, attrSchema),
 		rejects:   array.NewRecordBuilder(mem, rejectSchema),
 		strict:    strict,
+		gate:      gate,
 	}
 }
 
@@ -90,6 +136,16 @@ func (s *streamSink) Event(e *datasets.Event) error {
 	if s.strict && len(s.strictErrs) > 0 {
 		return nil // nothing will be stored; keep reading only to find more bad rows
 	}
+	if !s.gate.pass(e.Customer) {
+		s.withoutConsent++
+		return nil
+	}
+	if !s.seen.add(e.ID) {
+		s.batchDup++
+		return nil
+	}
+	s.gate.note(e.Customer)
+	s.gate.note(e.Peer)
 	b := s.b
 	b.Field(0).(*array.Uint64Builder).Append(e.ID)
 	if e.HasAt {
@@ -177,8 +233,14 @@ func appendAttr(b *array.RecordBuilder, a datasets.Attr) error {
 	return nil
 }
 
-func (s *streamSink) Customer(a datasets.Attr) error { return appendAttr(s.customers, a) }
-func (s *streamSink) Item(a datasets.Attr) error     { return appendAttr(s.items, a) }
+func (s *streamSink) Customer(a datasets.Attr) error {
+	if !s.gate.pass(a.ID) {
+		return nil
+	}
+	s.gate.note(a.ID)
+	return appendAttr(s.customers, a)
+}
+func (s *streamSink) Item(a datasets.Attr) error { return appendAttr(s.items, a) }
 
 func (s *streamSink) release() {
 	s.b.Release()

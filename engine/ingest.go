@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -140,6 +141,12 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 		return err
 	}
 	batch := res.BatchID
+	source := format
+	t0 := time.Now()
+	phase := func(name string) {
+		e.log.Debug("ingest phase", "phase", name, "seconds", time.Since(t0).Seconds())
+		t0 = time.Now()
+	}
 	// 1. Consent records from the file, before the gate.
 	if opt.Consents != "" {
 		n, sf, err := e.loadConsents(ctx, c, ar, opt.Consents)
@@ -149,26 +156,25 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 		res.ConsentRecords = n
 		res.Files = append(res.Files, sf)
 	}
-	// 2. Stream parsed events into a staging table.
-	for _, ddl := range []string{
-		`CREATE OR REPLACE TEMP TABLE stage (event_id UBIGINT, "at" TIMESTAMP, customer_id VARCHAR, action VARCHAR,
-			channel VARCHAR, item_id VARCHAR, peer_id VARCHAR, value DOUBLE)`,
-	} {
-		if _, err := c.ExecContext(ctx, ddl); err != nil {
-			return err
-		}
+	// 2. The gate: the ledger's state, applied in Go while the file streams
+	// straight into events, so the batch is written once.
+	gate, err := loadGate(ctx, c, opt.AssumeConsent)
+	if err != nil {
+		return err
 	}
-	sink, sum, err := e.streamEvents(ctx, c, ar, opt, format)
+	phase("consents and gate")
+	sink, sum, loaded, err := e.streamEvents(ctx, c, ar, opt, format, gate, source, batch)
 	if sink != nil {
 		defer sink.release()
 	}
 	if err != nil {
 		return err
 	}
+	phase("stream events")
 	res.Files = append(res.Files, sum.Files...)
-	res.Read = sum.Records
-	res.Scale = sum.Scale
-	res.Rejected = sink.rejected
+	res.Read, res.Scale, res.Rejected = sum.Records, sum.Scale, sink.rejected
+	res.Loaded, res.WithoutConsent = loaded, sink.withoutConsent
+	res.Duplicate = sink.batchDup + (sink.events.Load() - loaded)
 	if opt.Strict && len(sink.strictErrs) > 0 {
 		res.FirstRejects = sink.strictErrs
 		var b strings.Builder
@@ -177,62 +183,32 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 		}
 		return errorf(KindBadInput, "", "strict mode: bad records, nothing stored:%s", b.String())
 	}
+	if res.Loaded == 0 && res.Rejected > 0 {
+		// Nothing loadable; keep the provenance and the rejects so the
+		// operator can see why.
+		e.log.Warn("no valid records", "path", opt.Path, "rejected", res.Rejected)
+	}
+	// 3. The operator's declared basis, recorded for the customers (actors,
+	// peers, attribute rows) of this batch who had no record.
+	if err := recordDeclared(ctx, c, ar, gate, fmt.Sprintf("declared by operator for %s (batch %d)", filepath.Base(opt.Path), batch)); err != nil {
+		return fmt.Errorf("record declared consent: %w", err)
+	}
+	phase("declared consent")
+	// 4. Attributes: customers only with a basis; items always (they are not personal).
 	if err := materialise(ctx, c, ar, "cust_in", sink.customers); err != nil {
 		return err
 	}
 	if err := materialise(ctx, c, ar, "items_in", sink.items); err != nil {
 		return err
 	}
-	var staged int64
-	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM stage`).Scan(&staged); err != nil {
-		return err
-	}
-	if staged == 0 && res.Rejected > 0 {
-		// Nothing loadable; keep the provenance and the rejects so the
-		// operator can see why, but say so.
-		e.log.Warn("no valid records", "path", opt.Path, "rejected", res.Rejected)
-	}
-	// 3. Declared consent for customers (actors, peers, attribute rows) with no record yet.
-	source := format
-	if len(opt.AssumeConsent) > 0 {
-		for _, p := range opt.AssumeConsent {
-			q := `INSERT INTO consents (customer_id, purpose, granted, "at", source)
-				SELECT id, $1, true, now()::TIMESTAMP, $2 FROM (
-					SELECT customer_id AS id FROM stage
-					UNION SELECT peer_id FROM stage WHERE peer_id IS NOT NULL
-					UNION SELECT id FROM cust_in) ids
-				ANTI JOIN (SELECT customer_id FROM consents WHERE purpose = $1) c ON c.customer_id = ids.id`
-			if _, err := c.ExecContext(ctx, q, p, fmt.Sprintf("declared by operator for %s (batch %d)", filepath.Base(opt.Path), batch)); err != nil {
-				return fmt.Errorf("record declared consent: %w", err)
-			}
-		}
-	}
-	// 4. The gate: the latest analytics record per customer must be a grant.
 	if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE active AS `+activeSQL("analytics")); err != nil {
 		return err
 	}
-	var distinct int64
-	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT event_id) FROM stage`).Scan(&distinct); err != nil {
+	if err := e.storeAttrs(ctx, c, source, batch); err != nil {
 		return err
 	}
-	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT event_id) FROM stage s ANTI JOIN active a ON a.customer_id = s.customer_id`).Scan(&res.WithoutConsent); err != nil {
-		return err
-	}
-	r, err := c.ExecContext(ctx, `INSERT INTO events
-		SELECT s.event_id, s.at, s.customer_id, s.action, s.channel, s.item_id, s.peer_id, s.value, $1, $2
-		FROM (SELECT DISTINCT ON (event_id) * FROM stage) s
-		SEMI JOIN active a ON a.customer_id = s.customer_id
-		ANTI JOIN events e ON e.event_id = s.event_id`, source, batch)
-	if err != nil {
-		return fmt.Errorf("store events: %w", err)
-	}
-	res.Loaded, _ = r.RowsAffected()
-	res.Duplicate = (staged - distinct) + (distinct - res.WithoutConsent - res.Loaded)
-	// 5. Attributes: customers only with a basis; items always (they are not personal).
-	if err := e.storeAttrs(ctx, c, source); err != nil {
-		return err
-	}
-	// 6. Rejects and provenance.
+	phase("attributes")
+	// 5. Rejects and provenance.
 	if res.Rejected > 0 {
 		rel, release, err := registerRecords(ar, "rejects_in", rejectSchema, sink.rejects)
 		if err != nil {
@@ -253,12 +229,80 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	}
 	_, err = c.ExecContext(ctx, `INSERT INTO ingests VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now()::TIMESTAMP)`,
 		batch, format, opt.Path, strings.Join(sha, ","), strings.Join(opt.AssumeConsent, ","),
-		res.Read, res.Loaded, res.Duplicate, res.Rejected, res.WithoutConsent, smin, smax, sstep,
-		res.Started)
+		res.Read, res.Loaded, res.Duplicate, res.Rejected, res.WithoutConsent, smin, smax, sstep, res.Started)
 	if err != nil {
 		return fmt.Errorf("record provenance: %w", err)
 	}
-	_, err = c.ExecContext(ctx, `DROP TABLE stage; DROP TABLE active; DROP TABLE cust_in; DROP TABLE items_in`)
+	_, err = c.ExecContext(ctx, `DROP TABLE active; DROP TABLE cust_in; DROP TABLE items_in`)
+	return err
+}
+
+// loadGate reads the ledger's latest record per customer and purpose.
+func loadGate(ctx context.Context, c *sql.Conn, declared []string) (*ledgerGate, error) {
+	g := &ledgerGate{analytics: map[string]bool{}, recorded: map[string]uint8{}, declared: declared, undeclared: map[string]uint8{}}
+	bit := map[string]uint8{}
+	for i, p := range declared {
+		bit[p] = 1 << i
+		if p == "analytics" {
+			g.declAnalytics = true
+		}
+	}
+	rows, err := c.QueryContext(ctx, `SELECT customer_id, purpose, granted FROM consents
+		QUALIFY row_number() OVER (PARTITION BY customer_id, purpose ORDER BY "at" DESC, seq DESC) = 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, purpose string
+		var granted bool
+		if err := rows.Scan(&id, &purpose, &granted); err != nil {
+			return nil, err
+		}
+		if purpose == "analytics" {
+			g.analytics[id] = granted
+		}
+		g.recorded[id] |= bit[purpose]
+	}
+	return g, rows.Err()
+}
+
+// recordDeclared appends the operator's declared grants for the customers
+// the gate noted as lacking a record for a declared purpose.
+func recordDeclared(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, g *ledgerGate, source string) error {
+	if len(g.undeclared) == 0 {
+		return nil
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, consentSchema)
+	defer b.Release()
+	now := arrow.Timestamp(time.Now().UTC().UnixMicro())
+	ids := make([]string, 0, len(g.undeclared))
+	for id := range g.undeclared {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var ord int64
+	for _, id := range ids {
+		for i, p := range g.declared {
+			if g.undeclared[id]&(1<<i) == 0 {
+				continue
+			}
+			b.Field(0).(*array.StringBuilder).Append(id)
+			b.Field(1).(*array.StringBuilder).Append(p)
+			b.Field(2).(*array.BooleanBuilder).Append(true)
+			b.Field(3).(*array.TimestampBuilder).Append(now)
+			b.Field(4).(*array.StringBuilder).Append(source)
+			b.Field(5).(*array.Int64Builder).Append(ord)
+			ord++
+		}
+	}
+	rel, release, err := registerRecords(ar, "declared_in", consentSchema, b)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = c.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source)
+		SELECT customer_id, purpose, granted, "at", source FROM `+rel+` ORDER BY ord`)
 	return err
 }
 
@@ -270,12 +314,14 @@ func activeSQL(purpose string) string {
 }
 
 // streamEvents runs the format reader in a goroutine and DuckDB's INSERT on
-// this one, joined by an Arrow stream: the file is parsed and loaded in one
-// pass without holding it in memory.
-func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, opt IngestOptions, format string) (*streamSink, datasets.Summary, error) {
+// this one, joined by an Arrow stream: the file is parsed, gated and
+// loaded into events in one pass without holding it in memory. It returns
+// the number of rows stored (events already in the store are skipped).
+func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, opt IngestOptions, format string,
+	gate *ledgerGate, source string, batch int64) (*streamSink, datasets.Summary, int64, error) {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sink := newStreamSink(pctx, opt.Strict)
+	sink := newStreamSink(pctx, opt.Strict, gate)
 	step := "ingest " + filepath.Base(opt.Path)
 	sink.onEvent = func(n int64) { e.progress(step, n, -1, false) }
 	var (
@@ -293,6 +339,18 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 			parseErr = ferr
 		}
 	}()
+	// The store's existing events are skipped; on an empty store the
+	// anti-join is left out.
+	var stored int64
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)`).Scan(&stored); err != nil {
+		cancel()
+		<-done
+		return sink, sum, 0, err
+	}
+	insert := `INSERT INTO events SELECT s.*, $1, $2 FROM stage_in s`
+	if stored > 0 {
+		insert += ` ANTI JOIN events e ON e.event_id = s.event_id`
+	}
 	reader := newChanReader(stageSchema, sink.out, func() error { return parseErr })
 	release, err := ar.RegisterView(reader, "stage_in")
 	if err != nil {
@@ -300,9 +358,9 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 		for range sink.out {
 		}
 		<-done
-		return sink, sum, err
+		return sink, sum, 0, err
 	}
-	_, insErr := c.ExecContext(ctx, `INSERT INTO stage SELECT * FROM stage_in`)
+	r, insErr := c.ExecContext(ctx, insert, source, batch)
 	cancel() // unblocks the parser if DuckDB stopped reading early
 	for rec := range sink.out {
 		rec.Release()
@@ -313,12 +371,13 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 		insErr = err
 	}
 	if parseErr != nil {
-		return sink, sum, parseErr
+		return sink, sum, 0, parseErr
 	}
 	if insErr != nil {
-		return sink, sum, fmt.Errorf("load events: %w", insErr)
+		return sink, sum, 0, fmt.Errorf("load events: %w", insErr)
 	}
-	return sink, sum, nil
+	loaded, _ := r.RowsAffected()
+	return sink, sum, loaded, nil
 }
 
 // registerRecords exposes buffered rows to DuckDB as a view and returns its name.
@@ -346,23 +405,27 @@ func materialise(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table strin
 	return err
 }
 
-func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, source string) error {
+func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, source string, batch int64) error {
 	stmts := []struct{ what, q string }{
 		{"customers", `INSERT INTO customers
 			SELECT DISTINCT ON (id) id, attrs::JSON, $1 FROM cust_in SEMI JOIN active a ON a.customer_id = id
 			ON CONFLICT (customer_id) DO UPDATE SET attrs = excluded.attrs, source = excluded.source`},
 		{"customers", `INSERT INTO customers
-			SELECT DISTINCT customer_id, '{}'::JSON, $1 FROM stage SEMI JOIN active USING (customer_id)
+			SELECT DISTINCT customer_id, '{}'::JSON, $1 FROM events WHERE batch_id = $2
 			ON CONFLICT DO NOTHING`},
 		{"items", `INSERT INTO items
 			SELECT DISTINCT ON (id) id, title, attrs::JSON, $1 FROM items_in
 			ON CONFLICT (item_id) DO UPDATE SET title = excluded.title, attrs = excluded.attrs, source = excluded.source`},
 		{"items", `INSERT INTO items
-			SELECT DISTINCT item_id, NULL, '{}'::JSON, $1 FROM stage WHERE item_id IS NOT NULL
+			SELECT DISTINCT item_id, NULL, '{}'::JSON, $1 FROM events WHERE batch_id = $2 AND item_id IS NOT NULL
 			ON CONFLICT DO NOTHING`},
 	}
 	for _, st := range stmts {
-		if _, err := c.ExecContext(ctx, st.q, source); err != nil {
+		args := []any{source}
+		if strings.Contains(st.q, "$2") {
+			args = append(args, batch)
+		}
+		if _, err := c.ExecContext(ctx, st.q, args...); err != nil {
 			return fmt.Errorf("store %s: %w", st.what, err)
 		}
 	}

@@ -1,0 +1,93 @@
+package customize
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSaveLoad(t *testing.T) {
+	m := randomMatrix(t, 4, 40, 30, 20)
+	for _, alg := range smallAlgorithms() {
+		mod, err := Fit(context.Background(), m, alg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Save(&buf, mod); err != nil {
+			t.Fatal(err)
+		}
+		file := buf.Bytes()
+		t.Run(alg.Name()+" round-trips to identical answers", func(t *testing.T) {
+			got, err := Load(bytes.NewReader(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name() != mod.Name() {
+				t.Fatalf("name %q, want %q", got.Name(), mod.Name())
+			}
+			if got.Train().CustomerID(3) != m.CustomerID(3) || got.Train().Len() != m.Len() {
+				t.Fatal("training matrix differs")
+			}
+			for u := range int32(m.Customers()) {
+				if a, b := mod.TopN(u, 7, true), got.TopN(u, 7, true); !slices.Equal(a, b) {
+					t.Fatalf("u%d: TopN %v after load, %v before", u, b, a)
+				}
+				if p, ok := mod.(Predictor); ok {
+					for i := range int32(m.Items()) {
+						if a, b := p.Predict(u, i), got.(Predictor).Predict(u, i); a != b {
+							t.Fatalf("Predict(%d,%d) = %v after load, %v before", u, i, b, a)
+						}
+					}
+				}
+			}
+		})
+		t.Run(alg.Name()+" refuses every truncation", func(t *testing.T) {
+			for _, n := range []int{0, 3, 6, 10, 20, len(file) / 2, len(file) - 5, len(file) - 1} {
+				_, err := Load(bytes.NewReader(file[:n]))
+				if !errors.Is(err, ErrModelFile) {
+					t.Fatalf("cut at %d of %d: err %v, want ErrModelFile", n, len(file), err)
+				}
+			}
+		})
+		t.Run(alg.Name()+" refuses a flipped byte", func(t *testing.T) {
+			bad := slices.Clone(file)
+			bad[len(bad)/2] ^= 0x40
+			if _, err := Load(bytes.NewReader(bad)); !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "checksum") {
+				t.Fatalf("err %v, want a checksum error", err)
+			}
+		})
+	}
+	t.Run("a foreign file is refused by its magic", func(t *testing.T) {
+		_, err := Load(strings.NewReader("PK\x03\x04 this is a zip file, not a model"))
+		if !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "magic") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("a newer format version is refused", func(t *testing.T) {
+		_, err := Load(strings.NewReader("CNM1\x09\x00\x03svd"))
+		if !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "version") {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+// FuzzLoad checks that arbitrary bytes never crash Load.
+func FuzzLoad(f *testing.F) {
+	m := randomMatrix(f, 4, 6, 5, 4)
+	for _, alg := range []Algorithm{DefaultBaseline(), PopularityOptions{}} {
+		mod, _ := Fit(context.Background(), m, alg)
+		var buf bytes.Buffer
+		_ = Save(&buf, mod)
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		mod, err := Load(bytes.NewReader(b))
+		if err == nil {
+			mod.TopN(0, 3, true)
+		}
+	})
+}
