@@ -231,6 +231,29 @@ func (e *Engine) conn(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arrow)
 	return f(c, ar)
 }
 
+// writeTx runs f in one write transaction on a pinned connection (with the
+// Arrow interface, for views of Go-built batches): it commits when f
+// succeeds and rolls back otherwise, even when ctx is done, so a failed or
+// canceled step leaves the store as before. Writes are serialised within
+// the process.
+func (e *Engine) writeTx(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arrow) error) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		if err := f(c, ar); err != nil {
+			if _, rerr := c.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return err
+		}
+		_, err := c.ExecContext(ctx, "COMMIT")
+		return err
+	})
+}
+
 // QueryArrow runs a read-only SQL query and hands its result to f as a
 // stream of Arrow record batches. This is how the analytics stages receive
 // data: never row by row. The reader is valid only inside f.

@@ -372,9 +372,7 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 	if err != nil {
 		return err
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+	return e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		rel, release, err := registerRecords(ar, "metrics_in", metricsSchema, b)
 		if err != nil {
 			return err
@@ -384,7 +382,6 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			q    string
 			args []any
 		}{
-			{"BEGIN TRANSACTION", nil},
 			{`DELETE FROM graph_metrics WHERE kind = $1`, []any{kind}},
 			{`DELETE FROM communities WHERE kind = $1`, []any{kind}},
 			{`DELETE FROM graph_edges WHERE kind = $1`, []any{kind}},
@@ -394,7 +391,6 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 		}
 		for _, s := range tx {
 			if _, err := c.ExecContext(ctx, s.q, s.args...); err != nil {
-				c.ExecContext(context.Background(), "ROLLBACK")
 				return err
 			}
 		}
@@ -408,23 +404,19 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			}
 			erel, erelease, err := registerRecords(ar, "edges_in", edgeSchema, eb)
 			if err != nil {
-				c.ExecContext(context.Background(), "ROLLBACK")
 				return err
 			}
 			defer erelease()
 			if _, err := c.ExecContext(ctx, `INSERT INTO graph_edges SELECT $1, src, dst, w FROM `+erel, kind); err != nil {
-				c.ExecContext(context.Background(), "ROLLBACK")
 				return fmt.Errorf("store edges: %w", err)
 			}
 		}
 		for _, r := range res.Communities {
 			if _, err := c.ExecContext(ctx, `INSERT INTO communities VALUES ($1, $2, $3, $4, $5, $6)`,
 				kind, r.Community, r.Size, r.Density, r.Modularity, duckdbList(r.Top)); err != nil {
-				c.ExecContext(context.Background(), "ROLLBACK")
 				return fmt.Errorf("store communities: %w", err)
 			}
 		}
-		_, err = c.ExecContext(ctx, "COMMIT")
-		return err
+		return nil
 	})
 }

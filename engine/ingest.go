@@ -94,24 +94,10 @@ func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, 
 	if _, ok := datasets.LookupFormat(format); !ok {
 		return nil, errorf(KindBadInput, op, "unknown format %q", format)
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
 	start := time.Now()
 	res := &IngestResult{Format: format, Path: opt.Path, Declared: opt.AssumeConsent, Started: start.UTC()}
-	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
-		if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-			return err
-		}
-		err := e.ingestTx(ctx, c, ar, opt, format, res)
-		if err != nil {
-			// A background context: the rollback must happen even when ctx is done.
-			if _, rerr := c.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-			return err
-		}
-		_, err = c.ExecContext(ctx, "COMMIT")
-		return err
+	err := e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		return e.ingestTx(ctx, c, ar, opt, format, res)
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -321,43 +321,26 @@ func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []s
 			appendNullable(b.Field(4).(*array.StringBuilder), r.Reason)
 		}
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+	err := e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		rel, release, err := registerRecords(ar, "recs_in", recSchema, b)
 		if err != nil {
 			return err
 		}
 		defer release()
-		stmts := []string{
-			"BEGIN TRANSACTION",
-			"DELETE FROM recommendations",
-			`INSERT INTO recommendations SELECT customer_id, $1, rank, item_id, score, reason, now()::TIMESTAMP FROM ` + rel,
-		}
-		for i, q := range stmts {
-			var err error
-			if i == 2 {
-				_, err = c.ExecContext(ctx, q, model)
-			} else {
-				_, err = c.ExecContext(ctx, q)
-			}
-			if err != nil {
-				c.ExecContext(context.Background(), "ROLLBACK")
-				return err
-			}
-		}
-		if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		if _, err := c.ExecContext(ctx, "DELETE FROM recommendations"); err != nil {
 			return err
 		}
-		if out == "" {
-			return nil
-		}
-		tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
-		if _, err := c.ExecContext(ctx, `COPY (SELECT customer_id, model, rank, item_id, score, reason FROM recommendations
-			ORDER BY customer_id, rank) TO `+quote(tmp)+` (FORMAT parquet)`); err != nil {
-			os.Remove(tmp)
-			return err
-		}
-		return os.Rename(tmp, out)
+		_, err = c.ExecContext(ctx, `INSERT INTO recommendations SELECT customer_id, $1, rank, item_id, score, reason, now()::TIMESTAMP FROM `+rel, model)
+		return err
 	})
+	if err != nil || out == "" {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
+	if _, err := e.db.ExecContext(ctx, `COPY (SELECT customer_id, model, rank, item_id, score, reason FROM recommendations
+		ORDER BY customer_id, rank) TO `+quote(tmp)+` (FORMAT parquet)`); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, out)
 }

@@ -219,27 +219,18 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 		b.Field(7).(*array.StringBuilder).Append(string(js))
 	}
 	window := fmt.Sprintf("%dd", res.Days)
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+	return e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		rel, release, err := registerRecords(ar, "scores_in", scoreSchema, b)
 		if err != nil {
 			return err
 		}
 		defer release()
-		if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-			return err
-		}
-		fail := func(err error) error {
-			c.ExecContext(context.Background(), "ROLLBACK")
-			return err
-		}
 		if _, err := c.ExecContext(ctx, `DELETE FROM scores; DELETE FROM strategy_aggregates`); err != nil {
-			return fail(err)
+			return err
 		}
 		if _, err := c.ExecContext(ctx, `INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
 			collaborate, composite, explanation::JSON FROM `+rel, res.AsOf, window); err != nil {
-			return fail(err)
+			return err
 		}
 		for _, a := range res.Aggregates {
 			var change any
@@ -248,11 +239,10 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 			}
 			if _, err := c.ExecContext(ctx, `INSERT INTO strategy_aggregates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 				res.AsOf, window, a.Dimension, a.Group, a.Strategy, a.Customers, a.Mean, a.Median, a.ActiveShare, change); err != nil {
-				return fail(err)
+				return err
 			}
 		}
-		_, err = c.ExecContext(ctx, "COMMIT")
-		return err
+		return nil
 	})
 }
 
