@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -56,7 +55,7 @@ transaction and keeps the revocation as a tombstone.`,
 				return err
 			}
 			if o.json {
-				return json.NewEncoder(a.stdout).Encode(res)
+				return a.printJSON(res)
 			}
 			fmt.Fprintf(a.stdout, "revoked %s for customer %s; erased:", o.purpose, o.customer)
 			for _, t := range []string{"events", "customers", "rejects", "graph_metrics", "scores", "recommendations"} {
@@ -94,7 +93,7 @@ transaction and keeps the revocation as a tombstone.`,
 				return err
 			}
 			if o.json {
-				return json.NewEncoder(a.stdout).Encode(recs)
+				return a.printJSON(recs)
 			}
 			if len(recs) == 0 {
 				fmt.Fprintf(a.stdout, "no ledger records for customer %s\n", o.customer)

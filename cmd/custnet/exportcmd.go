@@ -38,9 +38,7 @@ with explanations, network community, recommendations), as a small HTML page
 				return err
 			}
 			if out == "-" {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(x)
+				return a.printJSON(x)
 			}
 			if ext == ".json" {
 				b, err := json.MarshalIndent(x, "", "  ")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -44,9 +43,7 @@ coactivity (customers linked by shared items, top-k cosine on IDF weights).`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			s := res.Summary
 			fmt.Fprintf(a.stdout, "%s graph: %d nodes, %d edges, %d components (largest %.1f%%), modularity %.3f, %d communities (%.2fs)\n",

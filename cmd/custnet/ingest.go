@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -80,9 +79,7 @@ Formats (see 'custnet formats'): ` + formatNames(),
 				}
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(results); err != nil {
+				if err := a.printJSON(results); err != nil {
 					return err
 				}
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -95,7 +94,7 @@ the fly with --train NAME.`,
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(recs)
+				return a.printJSON(recs)
 			}
 			for _, r := range recs {
 				name := r.Title
@@ -163,9 +162,7 @@ u1..u5 base/test files). Models: ` + strings.Join(engine.Models(), ", ") + `.
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(ev)
+				return a.printJSON(ev)
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "%s, %s, %d folds, seed %d: %d ratings, %d customers, %d items; peak RSS %d MB\n",
@@ -173,9 +170,9 @@ u1..u5 base/test files). Models: ` + strings.Join(engine.Models(), ", ") + `.
 			fmt.Fprintf(w, "%-13s %-6s %7s %7s %8s %8s %7s %7s %7s %7s %8s %8s\n", "model", "fold", "RMSE", "MAE", "fit s", "test s", "P@10", "R@10", "NDCG@10", "MAP@10", "coverage", "backcat")
 			for _, r := range ev.Results {
 				for _, s := range r.PerSplit {
-					fmt.Fprintf(w, "%-13s %-6s %7.4f %7.4f %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f\n", r.Model, s.Split, s.RMSE, s.MAE, s.FitSeconds, s.TestSeconds, s.Precision, s.Recall, s.NDCG, s.MAP, s.Coverage, s.BackCatalogue)
+					fmt.Fprintf(w, "%-13s %-6s %s %s %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f\n", r.Model, s.Split, ratingCell(s.RMSE), ratingCell(s.MAE), s.FitSeconds, s.TestSeconds, s.Precision, s.Recall, s.NDCG, s.MAP, s.Coverage, s.BackCatalogue)
 				}
-				fmt.Fprintf(w, "%-13s %-6s %7.4f %7.4f %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f\n", r.Model, "total", r.RMSE, r.MAE, r.FitSeconds, r.TestSeconds, r.Precision, r.Recall, r.NDCG, r.MAP, r.Coverage, r.BackCatalogue)
+				fmt.Fprintf(w, "%-13s %-6s %s %s %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f\n", r.Model, "total", ratingCell(r.RMSE), ratingCell(r.MAE), r.FitSeconds, r.TestSeconds, r.Precision, r.Recall, r.NDCG, r.MAP, r.Coverage, r.BackCatalogue)
 			}
 			return nil
 		},
@@ -190,4 +187,13 @@ u1..u5 base/test files). Models: ` + strings.Join(engine.Models(), ", ") + `.
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the folds")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// ratingCell prints an RMSE or MAE, or "-" for models that rank items but
+// predict no ratings (popularity, EASE, implicit ALS).
+func ratingCell(v float64) string {
+	if v == 0 {
+		return "      -"
+	}
+	return fmt.Sprintf("%7.4f", v)
 }

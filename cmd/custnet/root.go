@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -100,7 +101,7 @@ customer's consent erases their traces.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.scoreCmd(), a.exportScoresCmd(), a.trainCmd(), a.recommendCmd(), a.evaluateCmd(), a.reportCmd(), a.exportCmd(), a.runCmd(), a.formatsCmd(), a.fetchCmd())
+	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.scoreCmd(), a.exportScoresCmd(), a.trainCmd(), a.recommendCmd(), a.evaluateCmd(), a.reportCmd(), a.exportCmd(), a.runCmd(), a.formatsCmd(), a.fetchCmd(), a.benchCmd())
 	return root
 }
 
@@ -131,6 +132,13 @@ func (a *app) openStore(ctx context.Context, path string, readOnly bool) (*engin
 		opts.Progress = a.progress.report
 	}
 	return engine.Open(ctx, opts)
+}
+
+// printJSON writes v to stdout as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // storeFlag adds the --store flag shared by the commands that use a store.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -74,9 +73,7 @@ Features:
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "scored %d customers, window %dd to %s (%.2fs)\n", res.Customers, res.Days, res.AsOf.Format(time.DateOnly), res.Seconds)

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custnet/custnet/benchmarks/suite"
+)
+
+func (a *app) benchCmd() *cobra.Command {
+	var (
+		opt   suite.Options
+		quiet bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Run the benchmark suite: time and peak memory of every stage",
+		Long: `Bench runs custnet's benchmark suite and prints one row per stage and
+dataset: rows processed, wall time, rows per second, peak RSS, and the
+reference implementation it is compared with (DuckDB's own CSV load, networkx
+and igraph PageRank, Surprise's published cross-validation times).
+
+Each stage runs in a child process of its own (this command again, with the
+same arguments), so its time and peak memory are its alone. DuckDB gets
+--memory-limit and spills to the run folder above it.
+
+The quick suite (the real datasets and 1M generated events) takes a few
+minutes on two cores. The full suite adds 10M and 100M generated events, the
+end-to-end total at 100M and the cost-growth exponents; it takes about an
+hour and ~25 GB of disk in --work-dir. benchmarks/RESULTS.md explains the
+figures.`,
+		Example: `  custnet bench                                   # quick suite, tables on stdout
+  custnet bench --suite full --out benchmarks/results/full.json
+  custnet bench --only 'gen-1M/(generate|ingest)' --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opt.Suite != "quick" && opt.Suite != "full" {
+				return usageError{fmt.Errorf("--suite %q: want quick or full", opt.Suite)}
+			}
+			if opt.Only != "" {
+				if _, err := regexp.Compile(opt.Only); err != nil {
+					return usageError{fmt.Errorf("--only: %v", err)}
+				}
+			}
+			if opt.Threads < 0 {
+				return usageError{fmt.Errorf("--threads %d: must not be negative", opt.Threads)}
+			}
+			if opt.StageTimeout < 0 {
+				return usageError{fmt.Errorf("--stage-timeout %s: must not be negative", opt.StageTimeout)}
+			}
+			if !quiet {
+				opt.Log = a.stderr
+			}
+			_, err := suite.Run(cmd.Context(), opt, a.stdout)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.Suite, "suite", "quick", "quick (real datasets, 1M events) or full (adds 10M and 100M events)")
+	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON instead of tables")
+	f.StringVar(&opt.Out, "out", "", "also write the JSON report to this file")
+	f.StringVar(&opt.Only, "only", "", "regular expression on dataset/stage: run only the stages it matches")
+	f.StringVar(&opt.Datasets, "datasets", "", "folder of the real datasets (default $CUSTNET_DATASETS or shared/datasets found upwards)")
+	f.StringVar(&opt.WorkDir, "work-dir", "", "folder for generated files and stores (default $CUSTNET_BENCH_DIR or $TMPDIR/custnet-bench)")
+	f.BoolVar(&opt.Keep, "keep", false, "keep the run's generated files and stores")
+	f.Uint64Var(&opt.Seed, "seed", 7, "generator seed")
+	f.IntVar(&opt.Threads, "threads", 0, "DuckDB threads in every stage (0: all cores)")
+	f.StringVar(&opt.MemoryLimit, "memory-limit", "2GB", "DuckDB memory_limit in every stage")
+	f.DurationVar(&opt.StageTimeout, "stage-timeout", 0, "stop a stage still running after this long and report how far it got (0: 30m)")
+	f.StringVar(&opt.Python, "python", "", "python with networkx for the PageRank reference (default /usr/bin/python3; none to skip)")
+	f.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	return cmd
+}
