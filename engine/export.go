@@ -67,13 +67,15 @@ func (e *Engine) Export(ctx context.Context, customer string) (*reports.Customer
 	x.EventCount = int64(len(x.Events))
 	var comm sql.NullInt64
 	var pr sql.NullFloat64
-	err = e.db.QueryRowContext(ctx, `SELECT g.community, g.pagerank FROM graph_metrics g WHERE g.customer_id = $1 AND g.kind = 'customer'`, customer).Scan(&comm, &pr)
+	var kind string
+	err = e.db.QueryRowContext(ctx, `SELECT kind, community, pagerank FROM graph_metrics WHERE customer_id = $1
+		AND kind IN ('customer', 'coactivity') ORDER BY kind = 'customer' DESC LIMIT 1`, customer).Scan(&kind, &comm, &pr)
 	if err != nil && err != sql.ErrNoRows {
 		return nil, wrap(op, err)
 	}
 	if comm.Valid {
 		var size int
-		e.db.QueryRowContext(ctx, `SELECT size FROM communities WHERE kind = 'customer' AND community = $1`, comm.Int64).Scan(&size)
+		e.db.QueryRowContext(ctx, `SELECT size FROM communities WHERE kind = $1 AND community = $2`, kind, comm.Int64).Scan(&size)
 		x.Community = &reports.CommunityMembership{ID: int(comm.Int64), Size: size, PageRank: pr.Float64}
 	}
 	if err := e.exportScores(ctx, customer, x); err != nil {

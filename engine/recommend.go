@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,9 @@ type TrainResult struct {
 type served struct {
 	m      customize.Model
 	titles map[string]string
+	// popular lists the training items by number of ratings, most first:
+	// what a consented customer the model has no data about is offered.
+	popular []int32
 }
 
 // Train fits a recommender on the ratings (or, for implicit models, every
@@ -144,7 +148,17 @@ func (e *Engine) serve(ctx context.Context, m customize.Model) error {
 		}
 		titles[id] = t
 	}
-	e.served.Store(&served{m: m, titles: titles})
+	tr := m.Train()
+	popular := make([]int32, tr.Items())
+	for i := range popular {
+		popular[i] = int32(i)
+	}
+	sort.SliceStable(popular, func(a, b int) bool {
+		ca, _ := tr.Col(popular[a])
+		cb, _ := tr.Col(popular[b])
+		return len(ca) > len(cb)
+	})
+	e.served.Store(&served{m: m, titles: titles, popular: popular})
 	return rows.Err()
 }
 
@@ -209,6 +223,15 @@ func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recom
 		return nil, wrap(op, err)
 	}
 	if !ok {
+		if _, known := s.m.Train().CustomerIndex(customer); !known {
+			var records int
+			if err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM consents WHERE customer_id = $1`, customer).Scan(&records); err != nil {
+				return nil, wrap(op, err)
+			}
+			if records == 0 {
+				return nil, errorf(KindNotFound, op, "unknown customer %s: the store has no record of them", customer)
+			}
+		}
 		return nil, errorf(KindNoConsent, op, "customer %s has no active personalization consent, so custnet makes no recommendations for them", customer)
 	}
 	return e.recommend(s, customer, n)
@@ -221,7 +244,15 @@ func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation,
 	tr := s.m.Train()
 	u, ok := tr.CustomerIndex(customer)
 	if !ok {
-		return nil, errorf(KindNotFound, "recommend for customer "+customer, "the model has no data about customer %s", customer)
+		// Cold start: nothing rated yet, so the most rated items.
+		out := make([]Recommendation, 0, n)
+		for _, i := range s.popular[:min(n, len(s.popular))] {
+			id := tr.ItemID(i)
+			c, _ := tr.Col(i)
+			out = append(out, Recommendation{Rank: len(out) + 1, ItemID: id, Title: s.titles[id], Score: float64(len(c)),
+				Reason: "popular: rated by " + strconv.Itoa(len(c)) + " customers (you have rated nothing yet)"})
+		}
+		return out, nil
 	}
 	recs := s.m.TopN(u, n, true)
 	out := make([]Recommendation, len(recs))
@@ -240,8 +271,9 @@ func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation,
 	return out, nil
 }
 
-// RecommendAll computes top-n lists for every customer of the served model
-// with an active personalization consent, in parallel, and replaces the
+// RecommendAll computes top-n lists for every customer with an active
+// personalization consent (those the model has no ratings of get the most
+// rated items, with that reason), in parallel, and replaces the
 // recommendations table with them. When out is set the lists are also
 // written there as Parquet. It returns the number of customers served.
 func (e *Engine) RecommendAll(ctx context.Context, n int, out string) (int, error) {
@@ -255,16 +287,13 @@ func (e *Engine) RecommendAll(ctx context.Context, n int, out string) (int, erro
 	if err != nil {
 		return 0, wrap(op, err)
 	}
-	tr := s.m.Train()
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return 0, wrap(op, err)
 		}
-		if _, ok := tr.CustomerIndex(id); ok {
-			ids = append(ids, id)
-		}
+		ids = append(ids, id)
 	}
 	rows.Close()
 	sort.Strings(ids)

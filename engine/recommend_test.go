@@ -79,6 +79,24 @@ func TestRecommendRespectsConsentAndHistory(t *testing.T) {
 			t.Fatalf("%d recommendations survive", n)
 		}
 	})
+	t.Run("a consented customer without ratings gets popular items with that reason", func(t *testing.T) {
+		if err := e.Grant(ctx, "newcomer", "personalization", "test"); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := e.Recommend(ctx, "newcomer", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Item 50 (Star Wars) is the most rated item of MovieLens 100k: 583 ratings.
+		if len(recs) != 3 || recs[0].ItemID != "50" || !strings.Contains(recs[0].Reason, "rated nothing yet") {
+			t.Fatalf("cold start: %+v", recs)
+		}
+	})
+	t.Run("an unknown customer is not found rather than refused", func(t *testing.T) {
+		if _, err := e.Recommend(ctx, "nobody-at-all", 3); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v", err)
+		}
+	})
 	t.Run("a saved model loads back and a truncated one is refused", func(t *testing.T) {
 		if err := e.LoadModel(ctx, modelPath); err != nil {
 			t.Fatal(err)

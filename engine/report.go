@@ -123,9 +123,11 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 	}
 	n := &reports.NetworkSection{}
 	var sum struct {
-		Degrees []struct{ Degree, Count int }
+		Nodes, Edges int
+		Degrees      []struct{ Degree, Count int }
 	}
 	if err := json.Unmarshal([]byte(summary.String), &sum); err == nil {
+		n.GraphNodes, n.GraphEdges = sum.Nodes, sum.Edges
 		for _, d := range sum.Degrees {
 			n.Degrees = append(n.Degrees, reports.DegreeCount{Degree: d.Degree, Count: int64(d.Count)})
 		}

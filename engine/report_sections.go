@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/custnet/custnet/datasets"
@@ -173,6 +174,9 @@ func (e *Engine) reportRecommendations(ctx context.Context, r *reports.Report) e
 		if err := json.Unmarshal([]byte(js), &res); err != nil {
 			rows.Close()
 			return fmt.Errorf("evaluation of %s: %w", model, err)
+		}
+		if res.RMSE == 0 && res.MAE == 0 { // ranks items, predicts no ratings
+			res.RMSE, res.MAE = math.NaN(), math.NaN()
 		}
 		sec.Models = append(sec.Models, reports.ModelMetrics{Name: model, Baseline: model == "baseline" || model == "popularity",
 			RMSE: res.RMSE, MAE: res.MAE, NDCG10: res.NDCG, Precision10: res.Precision, Coverage: res.Coverage, BackCatalogueShare: res.BackCatalogue})

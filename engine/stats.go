@@ -120,3 +120,35 @@ func (e *Engine) consentSummary(ctx context.Context) ([]ConsentSummary, error) {
 	}
 	return out, rows.Err()
 }
+
+// RejectRow is one quarantined input record.
+type RejectRow struct {
+	BatchID int64  `json:"batch_id"`
+	File    string `json:"file"`
+	Line    int64  `json:"line"`
+	Reason  string `json:"reason"`
+	Raw     string `json:"raw"`
+}
+
+// Rejects returns up to limit rejected records of a batch (every batch
+// when batch is 0), in file order.
+func (e *Engine) Rejects(ctx context.Context, batch int64, limit int) ([]RejectRow, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := e.db.QueryContext(ctx, `SELECT batch_id, COALESCE(file, ''), COALESCE(line, 0), COALESCE(reason, ''), COALESCE(raw, '')
+		FROM rejects WHERE $1 = 0 OR batch_id = $1 ORDER BY batch_id, file, line LIMIT $2`, batch, limit)
+	if err != nil {
+		return nil, wrap("rejects", err)
+	}
+	defer rows.Close()
+	var out []RejectRow
+	for rows.Next() {
+		var r RejectRow
+		if err := rows.Scan(&r.BatchID, &r.File, &r.Line, &r.Reason, &r.Raw); err != nil {
+			return nil, wrap("rejects", err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap("rejects", rows.Err())
+}

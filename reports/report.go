@@ -113,6 +113,10 @@ type NetworkSection struct {
 	// degree that occurs, drawn on log–log axes (degree 0 is left out of the
 	// chart, kept in the table).
 	Degrees []DegreeCount
+	// GraphNodes and GraphEdges give the whole graph's size when Nodes and
+	// Edges are a sample of it (the most central customers). Zero means
+	// Nodes and Edges are the whole graph.
+	GraphNodes, GraphEdges int
 }
 
 // Node is one customer in the network.

@@ -73,6 +73,8 @@ func networkSection(r *Report, opt Options) (section, error) {
 func graphFigure(ns *NetworkSection, opt Options) (*figure, error) {
 	const id = "chart-network"
 	v := selectNetwork(ns, opt.MaxNodes, opt.MaxEdges)
+	v.totalNodes = max(v.totalNodes, ns.GraphNodes)
+	v.totalEdges = max(v.totalEdges, ns.GraphEdges)
 
 	// Communities by kept size, largest first; the first maxCategories get
 	// their own category.

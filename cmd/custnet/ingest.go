@@ -119,6 +119,6 @@ func printIngest(a *app, r *engine.IngestResult) {
 		fmt.Fprintf(a.stdout, "  consent declared by operator: %s\n", strings.Join(r.Declared, ","))
 	}
 	if r.Rejected > 0 {
-		fmt.Fprintf(a.stdout, "  rejects are in the store's rejects table (batch_id = %d)\n", r.BatchID)
+		fmt.Fprintf(a.stdout, "  see them with: custnet rejects --store STORE --batch %d\n", r.BatchID)
 	}
 }

@@ -101,7 +101,7 @@ customer's consent erases their traces.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.scoreCmd(), a.exportScoresCmd(), a.trainCmd(), a.recommendCmd(), a.evaluateCmd(), a.reportCmd(), a.exportCmd(), a.runCmd(), a.formatsCmd(), a.fetchCmd(), a.benchCmd())
+	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.scoreCmd(), a.exportScoresCmd(), a.trainCmd(), a.recommendCmd(), a.evaluateCmd(), a.reportCmd(), a.exportCmd(), a.rejectsCmd(), a.runCmd(), a.formatsCmd(), a.fetchCmd(), a.benchCmd())
 	return root
 }
 
