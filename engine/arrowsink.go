@@ -189,13 +189,6 @@ func (s *streamSink) flush() error {
 	}
 }
 
-// finish flushes the last batch and closes the stream.
-func (s *streamSink) finish() error {
-	err := s.flush()
-	close(s.out)
-	return err
-}
-
 func (s *streamSink) Reject(r datasets.Reject) error {
 	s.rejected++
 	if s.strict {

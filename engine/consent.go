@@ -51,6 +51,7 @@ func (e *Engine) Grant(ctx context.Context, customer, purpose, source string) er
 	defer e.writeMu.Unlock()
 	_, err := e.db.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source) VALUES ($1, $2, true, $3, $4)`,
 		customer, purpose, time.Now().UTC(), source)
+	e.consents.reset()
 	return wrap(op, err)
 }
 
@@ -103,7 +104,9 @@ func (e *Engine) Revoke(ctx context.Context, customer, purpose, source string) (
 			return nil, wrap(op, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	e.consents.reset()
+	if err != nil {
 		return nil, wrap(op, err)
 	}
 	e.log.Info("revoked", "customer", customer, "purpose", purpose, "erased", res.Erased)

@@ -64,7 +64,8 @@ type Engine struct {
 
 	writeMu sync.Mutex // serialises write transactions inside this process
 
-	served atomic.Pointer[served] // the model Recommend uses; nil until Train or LoadModel
+	served   atomic.Pointer[served] // the model Recommend uses; nil until Train or LoadModel
+	consents consentCache           // latest personalization decisions, for Recommend
 }
 
 // Open opens (creating if needed) the store described by opts, migrates its
@@ -118,6 +119,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, classifyOpen(op, err)
 	}
 	db := sql.OpenDB(connector)
+	db.SetMaxIdleConns(4 * opts.Threads) // DuckDB connections are cheap; keep them for concurrent readers
 	e := &Engine{db: db, connector: connector, opts: opts, log: log}
 	if err := e.migrate(ctx); err != nil {
 		db.Close()
@@ -250,6 +252,7 @@ func (e *Engine) writeTx(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arr
 			return err
 		}
 		_, err := c.ExecContext(ctx, "COMMIT")
+		e.consents.reset() // a write may have changed the ledger
 		return err
 	})
 }

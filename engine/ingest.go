@@ -317,13 +317,17 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	)
 	go func() {
 		defer close(done)
-		sum, parseErr = datasets.Read(pctx, format, opt.Path, sink, datasets.ReadOptions{})
-		if errors.Is(parseErr, errStrictStop) {
-			parseErr = nil
+		s, err := datasets.Read(pctx, format, opt.Path, sink, datasets.ReadOptions{})
+		if errors.Is(err, errStrictStop) {
+			err = nil
 		}
-		if ferr := sink.finish(); parseErr == nil && pctx.Err() == nil {
-			parseErr = ferr
+		if ferr := sink.flush(); err == nil && pctx.Err() == nil {
+			err = ferr
 		}
+		// Settle the results before closing the stream: DuckDB reads
+		// parseErr (through the reader's Err) once the channel is closed.
+		sum, parseErr = s, err
+		close(sink.out)
 	}()
 	// The store's existing events are skipped; on an empty store the
 	// anti-join is left out.

@@ -218,12 +218,12 @@ func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recom
 	if s == nil {
 		return nil, errorf(KindNotFound, op, "no model: train one (custnet train) or load one")
 	}
-	ok, err := e.HasConsent(ctx, customer, "personalization")
+	ok, recorded, err := e.personalization(ctx, customer)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
 	if !ok {
-		if _, known := s.m.Train().CustomerIndex(customer); !known {
+		if _, known := s.m.Train().CustomerIndex(customer); !known && !recorded {
 			var records int
 			if err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM consents WHERE customer_id = $1`, customer).Scan(&records); err != nil {
 				return nil, wrap(op, err)
