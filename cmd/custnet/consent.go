@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/custnet/custnet/datasets"
 
 	"github.com/spf13/cobra"
 )
@@ -16,7 +19,12 @@ func (a *app) consentSub(use, short, example string, needPurpose bool, do func(*
 	o := &consentOpts{}
 	c := &cobra.Command{
 		Use: use, Short: short, Example: example, Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return do(cmd, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if needPurpose && !datasets.ValidPurpose(o.purpose) {
+				return usageError{fmt.Errorf("--purpose %q: want %s", o.purpose, strings.Join(datasets.Purposes, " or "))}
+			}
+			return do(cmd, o)
+		},
 	}
 	storeFlag(c, &o.store)
 	c.Flags().StringVar(&o.customer, "customer", "", "customer id (required)")
@@ -39,6 +47,8 @@ wins. Purposes: analytics (storage, graphs, scores, reports) and
 personalization (recommendations). Revoking analytics erases the customer's
 events, attributes, graph metrics, scores and recommendations in one
 transaction and keeps the revocation as a tombstone.`,
+		Example: `  custnet consent show --store shop.duckdb --customer 42
+  custnet consent revoke --store shop.duckdb --customer 42 --purpose analytics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -58,7 +68,7 @@ transaction and keeps the revocation as a tombstone.`,
 				return a.printJSON(res)
 			}
 			fmt.Fprintf(a.stdout, "revoked %s for customer %s; erased:", o.purpose, o.customer)
-			for _, t := range []string{"events", "customers", "rejects", "graph_metrics", "scores", "recommendations"} {
+			for _, t := range []string{"events", "customers", "rejects", "graph_metrics", "graph_edges", "scores", "recommendations"} {
 				if n, ok := res.Erased[t]; ok {
 					fmt.Fprintf(a.stdout, " %s %d", t, n)
 				}
@@ -99,11 +109,16 @@ transaction and keeps the revocation as a tombstone.`,
 				fmt.Fprintf(a.stdout, "no ledger records for customer %s\n", o.customer)
 				return nil
 			}
+			ever := map[string]bool{}
 			for _, r := range recs {
 				state := "granted"
 				if !r.Granted {
-					state = "not granted"
+					state = "refused"
+					if ever[r.Purpose] {
+						state = "revoked"
+					}
 				}
+				ever[r.Purpose] = ever[r.Purpose] || r.Granted
 				fmt.Fprintf(a.stdout, "%s  %-15s  %-11s  %s\n", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.Purpose, state, r.Source)
 			}
 			return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,8 +33,13 @@ the format: .parquet, .csv, .csv.gz or .jsonl.`,
   custnet generate --events 10000000 --out big.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if customers < 0 || events < 0 {
-				return usageError{fmt.Errorf("--customers and --events must not be negative")}
+			if customers <= 0 || events < 0 {
+				return usageError{fmt.Errorf("--customers must be positive and --events not negative")}
+			}
+			switch {
+			case strings.HasSuffix(out, ".parquet"), strings.HasSuffix(out, ".csv"), strings.HasSuffix(out, ".csv.gz"), strings.HasSuffix(out, ".jsonl"):
+			default:
+				return usageError{fmt.Errorf("--out %q: want a .parquet, .csv, .csv.gz or .jsonl file", out)}
 			}
 			opt := datasets.GenerateOptions{Customers: customers, Seed: seed, Events: events}
 			_, st, err := datasets.WriteGenerated(cmd.Context(), out, opt)

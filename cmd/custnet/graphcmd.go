@@ -33,6 +33,14 @@ coactivity (customers linked by shared items, top-k cosine on IDF weights).`,
   custnet graph --store shop.duckdb --kind coactivity --k 20 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch kind {
+			case engine.GraphCustomer, engine.GraphBipartite, engine.GraphCoActivity:
+			default:
+				return usageError{fmt.Errorf("--kind %q: want customer, bipartite or coactivity", kind)}
+			}
+			if k <= 0 {
+				return usageError{fmt.Errorf("--k must be positive")}
+			}
 			e, err := a.openStore(cmd.Context(), store, false)
 			if err != nil {
 				return err
@@ -48,6 +56,9 @@ coactivity (customers linked by shared items, top-k cosine on IDF weights).`,
 			s := res.Summary
 			fmt.Fprintf(a.stdout, "%s graph: %d nodes, %d edges, %d components (largest %.1f%%), modularity %.3f, %d communities (%.2fs)\n",
 				res.Kind, s.Nodes, s.Edges, s.Components, 100*s.LargestComponentShare, s.Modularity, len(res.Communities), res.Seconds)
+			if s.Edges == 0 && res.Kind == engine.GraphCustomer {
+				fmt.Fprintln(a.stdout, "  the data has no customer-to-customer links (trust, follow, reply...); try --kind coactivity")
+			}
 			for i, n := range res.Top {
 				if i == 5 {
 					break

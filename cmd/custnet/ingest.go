@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -54,11 +56,26 @@ Formats (see 'custnet formats'): ` + formatNames(),
 					return usageError{fmt.Errorf("--format %q: want auto or one of %s", format, formatNames())}
 				}
 			}
+			for _, f := range files {
+				if _, err := os.Stat(f); err != nil {
+					return &engine.Error{Kind: engine.KindBadInput, Op: "ingest " + f, Err: errors.New("no such file")}
+				}
+			}
+			// A store this command creates is removed again if nothing lands in it.
+			_, statErr := os.Stat(store)
+			created := os.IsNotExist(statErr) && store != ":memory:" && store != ""
 			e, err := a.openStore(cmd.Context(), store, false)
 			if err != nil {
 				return err
 			}
-			defer e.Close()
+			committed := false
+			defer func() {
+				e.Close()
+				if created && !committed {
+					os.Remove(store)
+					os.Remove(store + ".wal")
+				}
+			}()
 			var results []*engine.IngestResult
 			var loaded int64
 			for i, f := range files {
@@ -72,6 +89,7 @@ Formats (see 'custnet formats'): ` + formatNames(),
 				if err != nil {
 					return err
 				}
+				committed = true
 				results = append(results, res)
 				loaded += res.Loaded
 				if !asJSON {

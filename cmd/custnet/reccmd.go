@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,9 @@ Models: ` + strings.Join(engine.Models(), ", "),
 		Example: "  custnet train --store shop.duckdb --model svd --out model.cnm",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkModels(model); err != nil {
+				return err
+			}
 			e, err := a.openStore(cmd.Context(), store, true)
 			if err != nil {
 				return err
@@ -63,6 +67,17 @@ the fly with --train NAME.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (customer == "") == !all {
 				return usageError{fmt.Errorf("give either --customer ID or --all")}
+			}
+			if n <= 0 {
+				return usageError{fmt.Errorf("-n must be positive")}
+			}
+			if out != "" && !all {
+				return usageError{fmt.Errorf("--out goes with --all")}
+			}
+			if model == "" {
+				if err := checkModels(train); err != nil {
+					return err
+				}
 			}
 			e, err := a.openStore(cmd.Context(), store, !all)
 			if err != nil {
@@ -149,6 +164,19 @@ u1..u5 base/test files). Models: ` + strings.Join(engine.Models(), ", ") + `.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Models = splitList(models)
+			if err := checkModels(o.Models...); err != nil {
+				return err
+			}
+			switch {
+			case o.Protocol != "kfold" && o.Protocol != "holdout" && o.Protocol != "given-splits":
+				return usageError{fmt.Errorf("--protocol %q: want kfold, holdout or given-splits", o.Protocol)}
+			case o.Protocol == "kfold" && o.Folds < 2:
+				return usageError{fmt.Errorf("--folds %d: want at least 2", o.Folds)}
+			case o.Data == "" && store == "":
+				return usageError{fmt.Errorf("give --data FILE to evaluate on a ratings source, or --store STORE for the store's ratings")}
+			case o.Data != "" && store != "":
+				return usageError{fmt.Errorf("give --data or --store, not both")}
+			}
 			if store == "" {
 				store = ":memory:"
 			}
@@ -196,4 +224,15 @@ func ratingCell(v float64) string {
 		return "      -"
 	}
 	return fmt.Sprintf("%7.4f", v)
+}
+
+// checkModels reports unknown model names as usage errors.
+func checkModels(names ...string) error {
+	known := engine.Models()
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			return usageError{fmt.Errorf("unknown model %q (want one of %s)", n, strings.Join(known, ", "))}
+		}
+	}
+	return nil
 }

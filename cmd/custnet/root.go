@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if a.progress != nil {
 		a.progress.wait()
 	}
@@ -53,7 +53,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(stderr, "custnet: %v\nRun 'custnet --help' for usage.\n", err)
+		help := "custnet --help"
+		if cmd != nil && cmd != root {
+			help = cmd.CommandPath() + " --help"
+		}
+		fmt.Fprintf(stderr, "custnet: %v\nRun '%s' for usage.\n", err, help)
 		return exitUsage
 	}
 	if engine.KindOf(err) == engine.KindCanceled {
@@ -101,7 +105,7 @@ customer's consent erases their traces.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.scoreCmd(), a.exportScoresCmd(), a.trainCmd(), a.recommendCmd(), a.evaluateCmd(), a.reportCmd(), a.exportCmd(), a.rejectsCmd(), a.runCmd(), a.formatsCmd(), a.fetchCmd(), a.benchCmd())
+	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.scoreCmd(), a.exportScoresCmd(), a.trainCmd(), a.recommendCmd(), a.evaluateCmd(), a.reportCmd(), a.exportCmd(), a.rejectsCmd(), a.serveCmd(), a.runCmd(), a.formatsCmd(), a.fetchCmd(), a.benchCmd())
 	return root
 }
 
@@ -150,7 +154,10 @@ func (a *app) formatsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "formats",
 		Short: "List the input formats custnet reads",
-		Args:  cobra.NoArgs,
+		Long: `Formats lists every input format with a one-line description. Give the
+name to ingest --format, or let --format auto recognise the file by content.`,
+		Example: "  custnet formats\n  custnet ingest --format filmtrust --assume-consent analytics ratings.txt",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, f := range datasets.Formats() {
 				fmt.Fprintf(a.stdout, "%-18s %s\n", f.Name, f.Description)

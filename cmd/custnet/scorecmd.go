@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -76,7 +79,11 @@ Features:
 				return a.printJSON(res)
 			}
 			w := a.stdout
-			fmt.Fprintf(w, "scored %d customers, window %dd to %s (%.2fs)\n", res.Customers, res.Days, res.AsOf.Format(time.DateOnly), res.Seconds)
+			window := fmt.Sprintf("window %dd to %s", res.Days, res.AsOf.Format(time.DateOnly))
+			if res.AsOf.IsZero() {
+				window = "no event times in the data, so every event counts and time features are 0"
+			}
+			fmt.Fprintf(w, "scored %d customers, %s (%.2fs)\n", res.Customers, window, res.Seconds)
 			fmt.Fprintf(w, "%-12s %6s %7s %7s\n", "strategy", "mean", "median", "active")
 			for _, g := range res.Aggregates {
 				if g.Dimension == "all" {
@@ -90,6 +97,7 @@ Features:
 			for _, s := range res.Maturity {
 				fmt.Fprintln(w, s)
 			}
+			printGroups(w, res)
 			return nil
 		},
 	}
@@ -107,18 +115,28 @@ Features:
 func (a *app) exportScoresCmd() *cobra.Command {
 	var store, format, out string
 	cmd := &cobra.Command{
-		Use:     "export-scores",
-		Short:   "Write the scores table to Parquet, CSV or JSON Lines",
+		Use:   "export-scores",
+		Short: "Write the scores table to Parquet, CSV or JSON Lines",
+		Long: `Export-scores copies the latest scores (five strategies, composite and the
+explanation JSON per customer) to a file. The format follows --out's
+extension (.parquet, .csv, .jsonl) unless --format says otherwise.`,
 		Example: "  custnet export-scores --store shop.duckdb --format parquet --out scores.parquet",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageError{fmt.Errorf("--out is required")}
+			}
+			ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(out)), ".")
+			if !cmd.Flags().Changed("format") {
+				format = ext
+			}
 			switch format {
 			case "parquet", "csv", "jsonl":
 			default:
-				return usageError{fmt.Errorf("--format %q: want parquet, csv or jsonl", format)}
+				return usageError{fmt.Errorf("--format %q: want parquet, csv or jsonl (or an --out ending in one)", format)}
 			}
-			if out == "" {
-				return usageError{fmt.Errorf("--out is required")}
+			if ext != format && (ext == "parquet" || ext == "csv" || ext == "jsonl") {
+				return usageError{fmt.Errorf("--format %s does not match --out %s", format, out)}
 			}
 			e, err := a.openStore(cmd.Context(), store, true)
 			if err != nil {
@@ -134,7 +152,35 @@ func (a *app) exportScoresCmd() *cobra.Command {
 		},
 	}
 	storeFlag(cmd, &store)
-	cmd.Flags().StringVar(&format, "format", "parquet", "parquet, csv or jsonl")
+	cmd.Flags().StringVar(&format, "format", "parquet", "parquet, csv or jsonl (default: from --out's extension)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (required)")
 	return cmd
+}
+
+// printGroups prints, per aggregation dimension, the composite mean of its
+// largest groups.
+func printGroups(w io.Writer, res *engine.ScoreResult) {
+	byDim := map[string][]strategies.GroupStats{}
+	var dims []string
+	for _, g := range res.Aggregates {
+		if g.Dimension == "all" || g.Strategy != strategies.Composite {
+			continue
+		}
+		if _, ok := byDim[g.Dimension]; !ok {
+			dims = append(dims, g.Dimension)
+		}
+		byDim[g.Dimension] = append(byDim[g.Dimension], g)
+	}
+	for _, d := range dims {
+		gs := byDim[d]
+		sort.SliceStable(gs, func(i, j int) bool { return gs[i].Customers > gs[j].Customers })
+		fmt.Fprintf(w, "by %s (composite mean; %d groups, largest first):\n", d, len(gs))
+		for i, g := range gs {
+			if i == 10 {
+				fmt.Fprintf(w, "  ... %d more (see --json)\n", len(gs)-10)
+				break
+			}
+			fmt.Fprintf(w, "  %-20s %6d customers  %5.1f\n", g.Group, g.Customers, g.Mean)
+		}
+	}
 }

@@ -13,8 +13,11 @@ func (a *app) statsCmd() *cobra.Command {
 	var store string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "stats",
-		Short:   "Summarise what the store holds",
+		Use:   "stats",
+		Short: "Summarise what the store holds",
+		Long: `Stats prints what the store holds: events, customers and items, events by
+action, the time span, the consent ledger per purpose (granted, refused,
+revoked), and every ingest batch with its provenance counts.`,
 		Example: "  custnet stats --store shop.duckdb --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
