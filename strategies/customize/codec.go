@@ -199,9 +199,9 @@ func (d *dec) i32s() []int32 {
 
 func encodeMatrix(e *enc, m *Matrix) {
 	for _, d := range []*dict{m.customers, m.items} {
-		e.u64(uint64(len(d.ids)))
-		for _, id := range d.ids {
-			e.str(id)
+		e.u64(uint64(d.len()))
+		for k := range d.len() {
+			e.str(d.id(int32(k)))
 		}
 	}
 	e.i32s(m.rowPtr)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Rating is one (customer, item, rating) triple over dense indices.
@@ -15,12 +16,54 @@ type Rating struct {
 }
 
 // dict interns string ids into dense int32 indices in order of first sight.
+// A numeric dict (a matrix built from integer indices, see [COO]) holds no
+// tables: the id of index k is k in decimal, made when asked for.
 type dict struct {
-	ids   []string
-	index map[string]int32
+	ids     []string
+	index   map[string]int32
+	numeric bool
+	n       int32 // size of a numeric dict
 }
 
 func newDict() *dict { return &dict{index: make(map[string]int32)} }
+
+func numericDict(n int32) *dict { return &dict{numeric: true, n: n} }
+
+// len returns the number of ids.
+func (d *dict) len() int {
+	if d.numeric {
+		return int(d.n)
+	}
+	return len(d.ids)
+}
+
+// id returns the id of index k; it panics when k is out of range.
+func (d *dict) id(k int32) string {
+	if !d.numeric {
+		return d.ids[k]
+	}
+	if k < 0 || k >= d.n {
+		panic(fmt.Sprintf("customize: index %d out of range [0,%d)", k, d.n))
+	}
+	return strconv.Itoa(int(k))
+}
+
+// lookup returns the index of id. A numeric dict accepts only canonical
+// decimals ("7", not "07" or "+7").
+func (d *dict) lookup(id string) (int32, bool) {
+	if !d.numeric {
+		k, ok := d.index[id]
+		return k, ok
+	}
+	if id == "" || id[0] < '0' || id[0] > '9' || (id[0] == '0' && len(id) > 1) {
+		return 0, false
+	}
+	k, err := strconv.ParseInt(id, 10, 32)
+	if err != nil || k >= int64(d.n) {
+		return 0, false
+	}
+	return int32(k), true
+}
 
 func (d *dict) intern(id string) (int32, error) {
 	if i, ok := d.index[id]; ok {
@@ -88,20 +131,20 @@ func (m *Matrix) Col(i int32) (customers []int32, ratings []float32) {
 }
 
 // CustomerID returns the string id of customer index u.
-func (m *Matrix) CustomerID(u int32) string { return m.customers.ids[u] }
+func (m *Matrix) CustomerID(u int32) string { return m.customers.id(u) }
 
 // ItemID returns the string id of item index i.
-func (m *Matrix) ItemID(i int32) string { return m.items.ids[i] }
+func (m *Matrix) ItemID(i int32) string { return m.items.id(i) }
 
 // CustomerIndex returns the dense index of a customer id.
 func (m *Matrix) CustomerIndex(id string) (int32, bool) {
-	u, ok := m.customers.index[id]
+	u, ok := m.customers.lookup(id)
 	return u, ok && int(u) < m.Customers()
 }
 
 // ItemIndex returns the dense index of an item id.
 func (m *Matrix) ItemIndex(id string) (int32, bool) {
-	i, ok := m.items.index[id]
+	i, ok := m.items.lookup(id)
 	return i, ok && int(i) < m.Items()
 }
 
@@ -120,7 +163,7 @@ func (m *Matrix) Ratings() []Rating {
 // newMatrix builds a matrix over the given dictionaries from triples with
 // distinct (customer, item) pairs. It reorders rs.
 func newMatrix(customers, items *dict, rs []Rating) *Matrix {
-	nu, ni := len(customers.ids), len(items.ids)
+	nu, ni := customers.len(), items.len()
 	m := &Matrix{customers: customers, items: items}
 	slices.SortFunc(rs, func(a, b Rating) int {
 		if a.Customer != b.Customer {

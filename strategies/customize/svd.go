@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"time"
 )
 
 // SVDOptions configure the biased matrix-factorisation models "svd"
@@ -35,6 +36,16 @@ import (
 // Workers, whatever the scheduling; Workers = 1 is plain sequential SGD
 // over customers in shuffled order. Factors are float32, contiguous, and an
 // epoch allocates nothing.
+//
+// Memory: besides the training matrix, a fit holds the factors and biases
+// ((customers + items) × (Factors + 1) float32; SVD++ adds y, items ×
+// Factors, and pending gradients, customers × Workers × Factors), a copy
+// of the training ratings grouped by item block and shuffled (int32 item
+// and float32 rating, 8 bytes a rating) and per customer Workers + 1 int32
+// block offsets. It reads the matrix's CSR rows and, of the CSC, only the
+// number of ratings of each item. At the Netflix Prize's size (480,189
+// customers, 17,770 items, 10⁸ ratings, 50 factors, 2 workers) that is
+// 0.1 GB of factors and 0.8 GB of ratings on top of the matrix's 1.6 GB.
 type SVDOptions struct {
 	Implicit bool    // SVD++ ("svdpp") instead of "svd".
 	Factors  int     // latent factors. Zero: 100 for svd, 20 for svdpp.
@@ -44,6 +55,12 @@ type SVDOptions struct {
 	InitStd  float32 // standard deviation of the normal initial factors. Zero: 0.05.
 	Seed     uint64  // random seed for initialisation and order.
 	Workers  int     // parallel SGD workers (and blocks). Zero: GOMAXPROCS.
+
+	// OnEpoch, when set, is called after each epoch, from the goroutine
+	// that called Fit, with the epoch's number (from 1) and wall time; the
+	// ratings per second of epoch e are train.Len() / took.Seconds().
+	// Nil: no calls.
+	OnEpoch func(epoch int, took time.Duration)
 }
 
 // DefaultSVD returns Surprise SVD's defaults (100 factors, 20 epochs,
@@ -113,7 +130,6 @@ type sgd struct {
 	ri      []int32   // items, per customer grouped by block
 	rv      []float32
 	users   [][]int32 // per customer block, its customers (shuffled each epoch)
-	start   []int32   // per customer, the offset of its ratings in ri (CSR)
 }
 
 func newSGD(m *Matrix, o SVDOptions) *sgd {
@@ -154,8 +170,6 @@ func newSGD(m *Matrix, o SVDOptions) *sgd {
 	s.blkPtr = make([]int32, nu*(nb+1))
 	s.ri = make([]int32, m.Len())
 	s.rv = make([]float32, m.Len())
-	s.start = make([]int32, nu+1)
-	copy(s.start, m.rowPtr)
 	cnt := make([]int32, nb)
 	for u := range nu {
 		items, vals := m.Row(int32(u))
@@ -429,7 +443,9 @@ func (s *sgd) run(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			t0 := time.Now()
 			s.subEpoch(e, 0, 0)
+			s.epochDone(e, t0)
 		}
 		return nil
 	}
@@ -457,9 +473,18 @@ func (s *sgd) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		t0 := time.Now()
 		s.epoch(e, tasks, done)
+		s.epochDone(e, t0)
 	}
 	return nil
+}
+
+// epochDone reports epoch e, started at t0, to the OnEpoch callback.
+func (s *sgd) epochDone(e int, t0 time.Time) {
+	if s.o.OnEpoch != nil {
+		s.o.OnEpoch(e+1, time.Since(t0))
+	}
 }
 
 // sgdTask asks a worker for its block of sub-epoch sub in epoch e.
