@@ -7,7 +7,7 @@ BIN      := bin/custnet
 OUT      ?= custnet-out
 export CGO_ENABLED := 1
 
-.PHONY: all build run test test-deps lint bench bench-full bench-ingest bench-graph bench-score bench-rec bench-serve bench-deps clean
+.PHONY: all build run test test-deps lint bench bench-full bench-ingest bench-graph bench-score bench-rec bench-netflix bench-serve bench-deps clean
 
 all: build
 
@@ -44,13 +44,17 @@ bench-ingest: build
 	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Ingest' -benchtime 1x -timeout 30m ./benchmarks/
 
 bench-graph: bench-deps
-	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Graph|PageRank|Louvain' -benchtime 1x -timeout 30m ./benchmarks/ ./graph/
+	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Graph' -benchtime 1x -timeout 30m ./benchmarks/
+	$(GO) test $(GOFLAGS) -run '^$$' -bench 'PageRank|Louvain|KCore|Components|Pipeline' -benchmem -timeout 30m ./graph/
 
 bench-score:
-	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Score' -benchtime 1x -timeout 30m ./benchmarks/
+	$(GO) test $(GOFLAGS) -run '^$$' -bench 'FeatureSQL|Score|Explain' -benchmem -timeout 30m ./strategies/
 
 bench-rec:
-	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Fit|Recommend' -benchtime 1x -timeout 60m ./strategies/customize/...
+	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Fit|TopN|Epoch' -benchmem -timeout 60m ./strategies/customize/
+
+bench-netflix:
+	CUSTNET_NETFLIX=1 $(GO) test $(GOFLAGS) -run '^$$' -bench Netflix -benchtime 1x -timeout 60m ./strategies/customize/
 
 bench-serve:
 	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Serve' -benchtime 1x -timeout 30m ./benchmarks/
