@@ -181,16 +181,7 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	}
 	phase("declared consent")
 	// 4. Attributes: customers only with a basis; items always (they are not personal).
-	if err := materialise(ctx, c, ar, "cust_in", sink.customers); err != nil {
-		return err
-	}
-	if err := materialise(ctx, c, ar, "items_in", sink.items); err != nil {
-		return err
-	}
-	if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE active AS `+activeSQL("analytics")); err != nil {
-		return err
-	}
-	if err := e.storeAttrs(ctx, c, source, batch); err != nil {
+	if err := e.storeAttrs(ctx, c, ar, sink, source, batch); err != nil {
 		return err
 	}
 	phase("attributes")
@@ -219,8 +210,7 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	if err != nil {
 		return fmt.Errorf("record provenance: %w", err)
 	}
-	_, err = c.ExecContext(ctx, `DROP TABLE active; DROP TABLE cust_in; DROP TABLE items_in`)
-	return err
+	return nil
 }
 
 // loadGate reads the ledger's latest record per customer and purpose.
@@ -384,38 +374,45 @@ func registerRecords(ar *duckdb.Arrow, name string, schema *arrow.Schema, b *arr
 	return name, func() { release(); rr.Release() }, nil
 }
 
-// materialise copies buffered attribute rows into a temp table.
-func materialise(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, b *array.RecordBuilder) error {
-	rel, release, err := registerRecords(ar, table+"_view", attrSchema, b)
-	if err != nil {
-		return err
+// storeAttrs stores the batch's attribute rows (customers only with an
+// active analytics basis; items always, they are not personal) and a bare
+// row for every new customer and item the batch's events name.
+func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, sink *streamSink, source string, batch int64) error {
+	type stmt struct {
+		what string
+		q    string
+		args []any
 	}
-	defer release()
-	_, err = c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+table+` AS SELECT * FROM `+rel)
-	return err
-}
-
-func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, source string, batch int64) error {
-	stmts := []struct{ what, q string }{
-		{"customers", `INSERT INTO customers
-			SELECT DISTINCT ON (id) id, attrs::JSON, $1 FROM cust_in SEMI JOIN active a ON a.customer_id = id
-			ON CONFLICT (customer_id) DO UPDATE SET attrs = excluded.attrs, source = excluded.source`},
-		{"customers", `INSERT INTO customers
-			SELECT DISTINCT customer_id, '{}'::JSON, $1 FROM events WHERE batch_id = $2
-			ON CONFLICT DO NOTHING`},
-		{"items", `INSERT INTO items
-			SELECT DISTINCT ON (id) id, title, attrs::JSON, $1 FROM items_in
-			ON CONFLICT (item_id) DO UPDATE SET title = excluded.title, attrs = excluded.attrs, source = excluded.source`},
-		{"items", `INSERT INTO items
-			SELECT DISTINCT item_id, NULL, '{}'::JSON, $1 FROM events WHERE batch_id = $2 AND item_id IS NOT NULL
-			ON CONFLICT DO NOTHING`},
-	}
-	for _, st := range stmts {
-		args := []any{source}
-		if strings.Contains(st.q, "$2") {
-			args = append(args, batch)
+	var stmts []stmt
+	if sink.customers.Field(0).Len() > 0 {
+		rel, release, err := registerRecords(ar, "cust_in", attrSchema, sink.customers)
+		if err != nil {
+			return err
 		}
-		if _, err := c.ExecContext(ctx, st.q, args...); err != nil {
+		defer release()
+		stmts = append(stmts, stmt{"customers", `INSERT INTO customers
+			SELECT DISTINCT ON (id) id, attrs::JSON, $1 FROM ` + rel + ` SEMI JOIN (` + activeSQL("analytics") + `) a ON a.customer_id = id
+			ON CONFLICT (customer_id) DO UPDATE SET attrs = excluded.attrs, source = excluded.source`, []any{source}})
+	}
+	if sink.items.Field(0).Len() > 0 {
+		rel, release, err := registerRecords(ar, "items_in", attrSchema, sink.items)
+		if err != nil {
+			return err
+		}
+		defer release()
+		stmts = append(stmts, stmt{"items", `INSERT INTO items
+			SELECT DISTINCT ON (id) id, title, attrs::JSON, $1 FROM ` + rel + `
+			ON CONFLICT (item_id) DO UPDATE SET title = excluded.title, attrs = excluded.attrs, source = excluded.source`, []any{source}})
+	}
+	stmts = append(stmts,
+		stmt{"customers", `INSERT INTO customers
+			SELECT DISTINCT customer_id, '{}'::JSON, $1 FROM events WHERE batch_id = $2
+			ON CONFLICT DO NOTHING`, []any{source, batch}},
+		stmt{"items", `INSERT INTO items
+			SELECT DISTINCT item_id, NULL, '{}'::JSON, $1 FROM events WHERE batch_id = $2 AND item_id IS NOT NULL
+			ON CONFLICT DO NOTHING`, []any{source, batch}})
+	for _, st := range stmts {
+		if _, err := c.ExecContext(ctx, st.q, st.args...); err != nil {
 			return fmt.Errorf("store %s: %w", st.what, err)
 		}
 	}
