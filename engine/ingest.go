@@ -385,23 +385,19 @@ func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, 
 	}
 	var stmts []stmt
 	if sink.customers.Field(0).Len() > 0 {
-		rel, release, err := registerRecords(ar, "cust_in", attrSchema, sink.customers)
-		if err != nil {
+		if err := materialise(ctx, c, ar, "cust_in", sink.customers); err != nil {
 			return err
 		}
-		defer release()
 		stmts = append(stmts, stmt{"customers", `INSERT INTO customers
-			SELECT DISTINCT ON (id) id, attrs::JSON, $1 FROM ` + rel + ` SEMI JOIN (` + activeSQL("analytics") + `) a ON a.customer_id = id
+			SELECT DISTINCT ON (id) id, attrs::JSON, $1 FROM cust_in SEMI JOIN (` + activeSQL("analytics") + `) a ON a.customer_id = id
 			ON CONFLICT (customer_id) DO UPDATE SET attrs = excluded.attrs, source = excluded.source`, []any{source}})
 	}
 	if sink.items.Field(0).Len() > 0 {
-		rel, release, err := registerRecords(ar, "items_in", attrSchema, sink.items)
-		if err != nil {
+		if err := materialise(ctx, c, ar, "items_in", sink.items); err != nil {
 			return err
 		}
-		defer release()
 		stmts = append(stmts, stmt{"items", `INSERT INTO items
-			SELECT DISTINCT ON (id) id, title, attrs::JSON, $1 FROM ` + rel + `
+			SELECT DISTINCT ON (id) id, title, attrs::JSON, $1 FROM items_in
 			ON CONFLICT (item_id) DO UPDATE SET title = excluded.title, attrs = excluded.attrs, source = excluded.source`, []any{source}})
 	}
 	stmts = append(stmts,
@@ -411,12 +407,24 @@ func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, 
 		stmt{"items", `INSERT INTO items
 			SELECT DISTINCT item_id, NULL, '{}'::JSON, $1 FROM events WHERE batch_id = $2 AND item_id IS NOT NULL
 			ON CONFLICT DO NOTHING`, []any{source, batch}})
+	stmts = append(stmts, stmt{"attributes", `DROP TABLE IF EXISTS cust_in; DROP TABLE IF EXISTS items_in`, nil})
 	for _, st := range stmts {
 		if _, err := c.ExecContext(ctx, st.q, st.args...); err != nil {
 			return fmt.Errorf("store %s: %w", st.what, err)
 		}
 	}
 	return nil
+}
+
+// materialise copies buffered attribute rows into a temp table.
+func materialise(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, b *array.RecordBuilder) error {
+	rel, release, err := registerRecords(ar, table+"_view", attrSchema, b)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+table+` AS SELECT * FROM `+rel)
+	return err
 }
 
 var consentSchema = arrow.NewSchema([]arrow.Field{
