@@ -131,6 +131,9 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 		if err != nil {
 			return "", err
 		}
+		if opts.Store == "" {
+			s.Path = "(a temporary store, removed after the run; keep one with --store)"
+		}
 		if err := writeJSONFile(statsPath, s); err != nil {
 			return "", err
 		}
@@ -227,6 +230,10 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600
 		os.Remove(tmp.Name())
 		return err
 	}
