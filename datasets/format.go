@@ -88,3 +88,16 @@ func LookupFormat(name string) (FormatInfo, bool) {
 	f, ok := registry[name]
 	return f, ok
 }
+
+// untimed lists the formats whose events carry no time, so that the order
+// of the file is the only order of repeated events (a re-rating): the
+// store must keep it. Events of other formats are ordered by their times,
+// and the store may insert them in any order (faster, in parallel). An
+// events file without an at column is the one exception the store does
+// not detect: give such events times, or expect repeats to be ordered by
+// their ingest batch only.
+var untimed = map[string]bool{"filmtrust": true, "wiki-vote": true}
+
+// KeepsFileOrder reports whether the store must keep the file order of a
+// format's events (see untimed).
+func KeepsFileOrder(format string) bool { return untimed[format] }

@@ -295,6 +295,15 @@ func activeSQL(purpose string) string {
 // the number of rows stored (events already in the store are skipped).
 func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, opt IngestOptions, format string,
 	gate *ledgerGate, source string, batch int64) (*streamSink, datasets.Summary, int64, error) {
+	// Timed events carry their own order, so DuckDB may insert converted
+	// chunks from several threads; untimed ones keep the file's order,
+	// which is then the only order of repeats.
+	if !datasets.KeepsFileOrder(format) {
+		if _, err := c.ExecContext(ctx, `SET preserve_insertion_order = false`); err != nil {
+			return nil, datasets.Summary{}, 0, err
+		}
+		defer c.ExecContext(context.Background(), `RESET preserve_insertion_order`)
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sink := newStreamSink(pctx, opt.Strict, gate)

@@ -66,8 +66,9 @@ type served struct {
 // Train fits a recommender on the ratings (or, for implicit models, every
 // item interaction) of customers with an active personalization consent,
 // keeps it for [Engine.Recommend], and optionally saves it. When a pair
-// repeats, the latest rating wins (by time, then ingest batch, then order of
-// storage) and the repeats are counted in the result.
+// repeats, the latest rating wins (by time, then ingest batch, then file
+// order for sources without times) and the repeats are counted in the
+// result.
 func (e *Engine) Train(ctx context.Context, opt TrainOptions) (*TrainResult, error) {
 	if opt.Model == "" {
 		opt.Model = "knn-baseline"

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/custnet/custnet/internal/dstest"
 )
 
 func TestRecommendRespectsConsentAndHistory(t *testing.T) {
@@ -138,5 +140,34 @@ func TestExportHoldsEverythingAboutTheCustomer(t *testing.T) {
 	}
 	if x.EventCount != 0 || x.Attributes != nil || x.Consents[len(x.Consents)-1].Status != "revoked" {
 		t.Fatalf("after revocation: %d events, attrs %v, last consent %+v", x.EventCount, x.Attributes, x.Consents[len(x.Consents)-1])
+	}
+}
+
+// TestRepeatedRatingsKeepTheFilesLast checks the one-rating-per-pair rule
+// through the store on FilmTrust, which has no times: customer 308 rated
+// item 235 as 4 and later as 1.5, and item 207 as 3.5 then 3 (found with
+// awk over ratings.txt; item 12 was rated 4 twice, an exact duplicate).
+func TestRepeatedRatingsKeepTheFilesLast(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := context.Background()
+	if _, err := e.Ingest(ctx, IngestOptions{Path: dstest.Path(t, "filmtrust", "ratings.txt"), Format: "filmtrust",
+		AssumeConsent: []string{"analytics", "personalization"}}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := e.Train(ctx, TrainOptions{Model: "baseline"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Stats.Repeats != 2 || tr.Stats.Ratings != 35494 {
+		t.Fatalf("ratings %d, repeats %d; want 35494 and 2", tr.Stats.Ratings, tr.Stats.Repeats)
+	}
+	m := e.served.Load().m.Train()
+	u, _ := m.CustomerIndex("308")
+	items, ratings := m.Row(u)
+	want := map[string]float32{"235": 1.5, "207": 3, "12": 4}
+	for k, i := range items {
+		if w, ok := want[m.ItemID(i)]; ok && ratings[k] != w {
+			t.Errorf("customer 308, item %s: rating %v, want the file's last %v", m.ItemID(i), ratings[k], w)
+		}
 	}
 }

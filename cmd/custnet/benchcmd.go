@@ -47,6 +47,9 @@ figures.`,
 			if opt.Threads < 0 {
 				return usageError{fmt.Errorf("--threads %d: must not be negative", opt.Threads)}
 			}
+			if opt.MaxRSSMB < 0 {
+				return usageError{fmt.Errorf("--max-rss %g: must not be negative", opt.MaxRSSMB)}
+			}
 			if opt.StageTimeout < 0 {
 				return usageError{fmt.Errorf("--stage-timeout %s: must not be negative", opt.StageTimeout)}
 			}
@@ -70,6 +73,8 @@ figures.`,
 	f.StringVar(&opt.MemoryLimit, "memory-limit", "2GB", "DuckDB memory_limit in every stage")
 	f.DurationVar(&opt.StageTimeout, "stage-timeout", 0, "stop a stage still running after this long and report how far it got (0: 30m)")
 	f.StringVar(&opt.Python, "python", "", "python with networkx for the PageRank reference (default /usr/bin/python3; none to skip)")
+	f.Float64Var(&opt.MaxRSSMB, "max-rss", 0, "kill a stage whose resident set passes this many MB (0: 14336)")
+	f.StringVar(&opt.CPUProfile, "cpu-profile", "", "write each stage's Go CPU profile to this folder (dataset_stage.pprof)")
 	f.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	return cmd
 }
