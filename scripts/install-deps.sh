@@ -19,4 +19,4 @@ fi
 sudo=""; [ "$(id -u)" != 0 ] && sudo=sudo
 echo "installing ${need[*]} ..." >&2
 $sudo apt-get update -qq >/dev/null
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
