@@ -203,33 +203,72 @@ var scoreSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "explanation", Type: arrow.BinaryTypes.String},
 }, nil)
 
+// writeScores replaces the scores and strategy_aggregates tables in one
+// transaction. Score rows, with their explanation JSON, are built in
+// batches and streamed to DuckDB as they are made, so memory stays bounded
+// by a batch rather than growing with the number of customers.
 func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *ScoreResult) error {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, scoreSchema)
-	defer b.Release()
-	for i, id := range r.CustomerIDs {
-		b.Field(0).(*array.StringBuilder).Append(id)
-		for k, s := range datasets.Strategies {
-			b.Field(1 + k).(*array.Float64Builder).Append(r.Scores[s][i])
-		}
-		b.Field(6).(*array.Float64Builder).Append(r.Composite[i])
-		js, err := json.Marshal(r.Explain(i))
-		if err != nil {
-			return err
-		}
-		b.Field(7).(*array.StringBuilder).Append(string(js))
-	}
 	window := fmt.Sprintf("%dd", res.Days)
 	return e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
-		rel, release, err := registerRecords(ar, "scores_in", scoreSchema, b)
-		if err != nil {
-			return err
-		}
-		defer release()
 		if _, err := c.ExecContext(ctx, `DELETE FROM scores; DELETE FROM strategy_aggregates`); err != nil {
 			return err
 		}
-		if _, err := c.ExecContext(ctx, `INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
-			collaborate, composite, explanation::JSON FROM `+rel, res.AsOf, window); err != nil {
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		out := make(chan arrow.RecordBatch, 1)
+		var buildErr error
+		go func() {
+			defer close(out)
+			b := array.NewRecordBuilder(memory.DefaultAllocator, scoreSchema)
+			defer b.Release()
+			send := func() bool {
+				rec := b.NewRecordBatch()
+				select {
+				case out <- rec:
+					return true
+				case <-pctx.Done():
+					rec.Release()
+					return false
+				}
+			}
+			for i, id := range r.CustomerIDs {
+				b.Field(0).(*array.StringBuilder).Append(id)
+				for k, st := range datasets.Strategies {
+					b.Field(1 + k).(*array.Float64Builder).Append(r.Scores[st][i])
+				}
+				b.Field(6).(*array.Float64Builder).Append(r.Composite[i])
+				js, err := json.Marshal(r.Explain(i))
+				if err != nil {
+					buildErr = err
+					return
+				}
+				b.Field(7).(*array.StringBuilder).Append(string(js))
+				if (i+1)%batchRows == 0 && !send() {
+					return
+				}
+			}
+			if b.Field(0).Len() > 0 {
+				send()
+			}
+		}()
+		reader := newChanReader(scoreSchema, out, func() error { return buildErr })
+		release, err := ar.RegisterView(reader, "scores_in")
+		if err != nil {
+			cancel()
+			for rec := range out {
+				rec.Release()
+			}
+			return err
+		}
+		_, err = c.ExecContext(ctx, `INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
+			collaborate, composite, explanation::JSON FROM scores_in`, res.AsOf, window)
+		cancel()
+		for rec := range out {
+			rec.Release()
+		}
+		release()
+		c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scores_in`)
+		if err != nil {
 			return err
 		}
 		for _, a := range res.Aggregates {

@@ -32,6 +32,9 @@ type app struct {
 	stdout, stderr io.Writer
 	logFormat      string
 	logLevel       string
+	memoryLimit    string
+	tempDir        string
+	threads        int
 	log            *slog.Logger
 	progress       *progressUI
 }
@@ -105,6 +108,9 @@ customer's consent erases their traces.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	pf.StringVar(&a.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB; above it DuckDB spills to --temp-dir (default: 80% of RAM)")
+	pf.StringVar(&a.tempDir, "temp-dir", "", "where DuckDB spills (default: beside the store)")
+	pf.IntVar(&a.threads, "threads", 0, "DuckDB threads (default: the number of cores)")
 	root.AddCommand(a.generateCmd(), a.ingestCmd(), a.consentCmd(), a.statsCmd(), a.graphCmd(), a.scoreCmd(), a.exportScoresCmd(), a.trainCmd(), a.recommendCmd(), a.evaluateCmd(), a.reportCmd(), a.exportCmd(), a.rejectsCmd(), a.serveCmd(), a.runCmd(), a.formatsCmd(), a.fetchCmd(), a.benchCmd())
 	return root
 }
@@ -131,7 +137,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 
 // openStore opens the engine on path with the CLI's logger and progress.
 func (a *app) openStore(ctx context.Context, path string, readOnly bool) (*engine.Engine, error) {
-	opts := engine.Options{Path: path, ReadOnly: readOnly, Logger: a.log}
+	opts := engine.Options{Path: path, ReadOnly: readOnly, Logger: a.log, MemoryLimit: a.memoryLimit, TempDir: a.tempDir, Threads: a.threads}
 	if a.progress != nil {
 		opts.Progress = a.progress.report
 	}
