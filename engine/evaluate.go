@@ -130,7 +130,11 @@ func (e *Engine) Evaluate(ctx context.Context, opt EvaluateOptions) (*Evaluation
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	ev.PeakRSS = peakRSS()
+	for _, r := range ev.Results {
+		for _, sp := range r.PerSplit {
+			ev.PeakRSS = max(ev.PeakRSS, sp.PeakRSS)
+		}
+	}
 	if !e.opts.ReadOnly {
 		for _, r := range ev.Results {
 			js, _ := json.Marshal(r)
@@ -188,21 +192,4 @@ func ratingsFromFile(ctx context.Context, path, format, testPath string) (custom
 		err = errorf(KindBadInput, "", "%s holds no ratings", path)
 	}
 	return sp, st, err
-}
-
-// peakRSS returns this process's peak resident set size in bytes (Linux
-// VmHWM), or 0 when unknown.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
-			return kb << 10
-		}
-	}
-	return 0
 }

@@ -193,14 +193,14 @@ u1..u5 base/test files). Models: ` + strings.Join(engine.Models(), ", ") + `.
 				return a.printJSON(ev)
 			}
 			w := a.stdout
-			fmt.Fprintf(w, "%s, %s, %d folds, seed %d: %d ratings, %d customers, %d items; peak RSS %d MB\n",
-				ev.Dataset, ev.Protocol, ev.Folds, ev.Seed, ev.Data.Ratings, ev.Data.Customers, ev.Data.Items, ev.PeakRSS>>20)
-			fmt.Fprintf(w, "%-13s %-6s %7s %7s %8s %8s %7s %7s %7s %7s %8s %8s\n", "model", "fold", "RMSE", "MAE", "fit s", "test s", "P@10", "R@10", "NDCG@10", "MAP@10", "coverage", "backcat")
+			fmt.Fprintf(w, "%s, %s, %d folds, seed %d: %d ratings, %d customers, %d items\n",
+				ev.Dataset, ev.Protocol, ev.Folds, ev.Seed, ev.Data.Ratings, ev.Data.Customers, ev.Data.Items)
+			fmt.Fprintf(w, "%-13s %-6s %7s %7s %8s %8s %7s %7s %7s %7s %8s %8s %8s\n", "model", "fold", "RMSE", "MAE", "fit s", "test s", "P@10", "R@10", "NDCG@10", "MAP@10", "coverage", "backcat", "peak MB")
 			for _, r := range ev.Results {
 				for _, s := range r.PerSplit {
-					fmt.Fprintf(w, "%-13s %-6s %s %s %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f\n", r.Model, s.Split, ratingCell(s.RMSE), ratingCell(s.MAE), s.FitSeconds, s.TestSeconds, s.Precision, s.Recall, s.NDCG, s.MAP, s.Coverage, s.BackCatalogue)
+					fmt.Fprintf(w, "%-13s %-6s %s %s %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f %8d\n", r.Model, s.Split, ratingCell(s.RMSE), ratingCell(s.MAE), s.FitSeconds, s.TestSeconds, s.Precision, s.Recall, s.NDCG, s.MAP, s.Coverage, s.BackCatalogue, s.PeakRSS>>20)
 				}
-				fmt.Fprintf(w, "%-13s %-6s %s %s %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f\n", r.Model, "total", ratingCell(r.RMSE), ratingCell(r.MAE), r.FitSeconds, r.TestSeconds, r.Precision, r.Recall, r.NDCG, r.MAP, r.Coverage, r.BackCatalogue)
+				fmt.Fprintf(w, "%-13s %-6s %s %s %8.3f %8.3f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f %8d\n", r.Model, "total", ratingCell(r.RMSE), ratingCell(r.MAE), r.FitSeconds, r.TestSeconds, r.Precision, r.Recall, r.NDCG, r.MAP, r.Coverage, r.BackCatalogue, ev.PeakRSS>>20)
 			}
 			return nil
 		},

@@ -120,6 +120,10 @@ type SplitResult struct {
 	MAP           float64 `json:"map_at_n"`
 	Coverage      float64 `json:"coverage"`
 	BackCatalogue float64 `json:"back_catalogue"`
+	// PeakRSS is the process's peak resident memory in bytes after this
+	// split (Linux VmHWM; 0 where unknown). It only grows, so the last
+	// split's value is the run's peak.
+	PeakRSS int64 `json:"peak_rss_bytes"`
 }
 
 // Evaluate fits alg on every split's training matrix and measures it on
@@ -137,6 +141,7 @@ func Evaluate(ctx context.Context, alg Algorithm, splits []Split, opts EvalOptio
 		if err != nil {
 			return res, fmt.Errorf("evaluate %s on %s: %w", alg.Name(), sp.Name, err)
 		}
+		sr.PeakRSS = peakRSS()
 		res.PerSplit = append(res.PerSplit, sr)
 		res.FitSeconds += sr.FitSeconds
 		res.TestSeconds += sr.TestSeconds
