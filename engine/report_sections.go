@@ -183,7 +183,10 @@ func (e *Engine) reportRecommendations(ctx context.Context, r *reports.Report) e
 	}
 	rows.Close()
 	var who, model string
-	err = e.db.QueryRowContext(ctx, `SELECT customer_id, model FROM recommendations ORDER BY customer_id LIMIT 1`).Scan(&who, &model)
+	// The example is a customer with personal reasons when there is one
+	// (cold-start customers get popular items).
+	err = e.db.QueryRowContext(ctx, `SELECT customer_id, model FROM recommendations
+		ORDER BY starts_with(COALESCE(reason, ''), 'because') DESC, customer_id LIMIT 1`).Scan(&who, &model)
 	if err == nil {
 		ex := &reports.ExampleRecommendations{CustomerID: who, Model: model}
 		rows, err := e.db.QueryContext(ctx, `SELECT r.item_id, COALESCE(i.title, ''), r.score, COALESCE(r.reason, '')
