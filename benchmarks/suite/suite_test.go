@@ -235,3 +235,37 @@ func TestEveryStageRefersToAStageThatExists(t *testing.T) {
 		}
 	}
 }
+
+func TestJudgeGoals(t *testing.T) {
+	rep := &Report{Results: []Result{
+		{Dataset: "gen-10M", Stage: stGenerate, Seconds: 4, PeakRSSMB: 130},
+		{Dataset: "gen-10M", Stage: stIngest, Seconds: 15, PeakRSSMB: 1600,
+			Refs: []Reference{{Name: "DuckDB CTAS read_csv", Seconds: 10, Ratio: 10.0 / 15, Goal: 0.8}}},
+		{Dataset: "gen-10M-1Mcust", Stage: stGraph, Rows: 1_300_000, Seconds: 30, PeakRSSMB: 900},
+		{Dataset: "gen-10M-1Mcust", Stage: stScore, Rows: 960_000, Seconds: 44, PeakRSSMB: 3000},
+		{Dataset: "gen-100M", Stage: stGenerate, Seconds: 70, ProcessSeconds: 71, PeakRSSMB: 600},
+		{Dataset: "gen-100M", Stage: stRecommend, Seconds: 1800, ProcessSeconds: 1802, PeakRSSMB: 2000, Error: "timed out"},
+	}}
+	rep.EndToEnd = endToEnd(rep.Results)
+	got := map[string]*bool{}
+	for _, g := range judge(rep) {
+		got[g.Dataset+": "+g.Goal] = g.Met
+	}
+	want := map[string]*bool{
+		"gen-10M: ingest ≥ 0.8× DuckDB CTAS read_csv":                         ptr(false),
+		"gen-10M: 10M events generate + ingest ≤ 60 s and < 3 GB":             ptr(true),
+		"gen-10M-1Mcust: scoring 1M customers / 10M events ≤ 45 s and < 4 GB": ptr(true),
+		"gen-100M: 100M events end to end ≤ 30 min and < 16 GB":               ptr(false), // over budget before it finished
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok || (g == nil) != (w == nil) || (g != nil && *g != *w) {
+			t.Errorf("%s: met %v (judged %v), want %v", k, g, ok, *w)
+		}
+	}
+	for k := range got {
+		if strings.Contains(k, "graph") {
+			t.Errorf("judged %q on a graph far from 10M links", k)
+		}
+	}
+}

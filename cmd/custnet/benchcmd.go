@@ -24,7 +24,8 @@ and igraph PageRank, Surprise's published cross-validation times).
 
 Each stage runs in a child process of its own (this command again, with the
 same arguments), so its time and peak memory are its alone. DuckDB gets
---memory-limit and spills to the run folder above it.
+--memory-limit (default 2GB here) and --threads in every stage and spills
+into the run's folder under --work-dir (--temp-dir is not used).
 
 The quick suite (the real datasets and 1M generated events) takes a few
 minutes on two cores. The full suite adds 10M and 100M generated events, the
@@ -44,6 +45,9 @@ figures.`,
 					return usageError{fmt.Errorf("--only: %v", err)}
 				}
 			}
+			// The global DuckDB flags apply to every stage; bench's own
+			// default memory limit is 2GB, and DuckDB spills into --work-dir.
+			opt.MemoryLimit, opt.Threads = a.memoryLimit, a.threads
 			if opt.Threads < 0 {
 				return usageError{fmt.Errorf("--threads %d: must not be negative", opt.Threads)}
 			}
@@ -69,8 +73,6 @@ figures.`,
 	f.StringVar(&opt.WorkDir, "work-dir", "", "folder for generated files and stores (default $CUSTNET_BENCH_DIR or $TMPDIR/custnet-bench)")
 	f.BoolVar(&opt.Keep, "keep", false, "keep the run's generated files and stores")
 	f.Uint64Var(&opt.Seed, "seed", 7, "generator seed")
-	f.IntVar(&opt.Threads, "threads", 0, "DuckDB threads in every stage (0: all cores)")
-	f.StringVar(&opt.MemoryLimit, "memory-limit", "2GB", "DuckDB memory_limit in every stage")
 	f.DurationVar(&opt.StageTimeout, "stage-timeout", 0, "stop a stage still running after this long and report how far it got (0: 30m)")
 	f.StringVar(&opt.Python, "python", "", "python with networkx for the PageRank reference (default /usr/bin/python3; none to skip)")
 	f.Float64Var(&opt.MaxRSSMB, "max-rss", 0, "kill a stage whose resident set passes this many MB (0: 14336)")
