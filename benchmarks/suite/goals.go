@@ -123,9 +123,17 @@ func judge(rep *Report) []Goal {
 		}
 	}
 	if best != nil && best.Rows >= 5_000_000 { // within 2× of the goal's size, or no verdict
-		add("graph of 1M nodes / 10M links ≤ 90 s and < 6 GB", best.Dataset,
-			fmt.Sprintf("%s s, peak %s MB (%s)", secs(best.Seconds), mb(best.PeakRSSMB), best.Note),
-			yes(best.Seconds <= 90 && best.PeakRSSMB < 6*1024))
+		// The goal names build, PageRank, components, k-core and Louvain;
+		// betweenness (and clustering) are measured but not part of it.
+		goalSecs := best.Seconds
+		for _, st := range best.Steps {
+			if st.Name == "betweenness" || st.Name == "clustering" {
+				goalSecs -= st.Seconds
+			}
+		}
+		add("graph of 1M nodes / 10M links ≤ 90 s and < 6 GB (build, PageRank, components, k-core, Louvain)", best.Dataset,
+			fmt.Sprintf("%s s without betweenness and clustering (%s s with), peak %s MB (%s)", secs(goalSecs), secs(best.Seconds), mb(best.PeakRSSMB), best.Note),
+			yes(goalSecs <= 90 && best.PeakRSSMB < 6*1024))
 	}
 
 	// Scoring 1M customers over 10M events.
