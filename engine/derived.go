@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS scores (
 	"window" VARCHAR NOT NULL,
 	access DOUBLE, engage DOUBLE, customize DOUBLE, connect DOUBLE, collaborate DOUBLE,
 	composite DOUBLE,
-	explanation JSON
+	explanation VARCHAR -- JSON text (stored unparsed: DuckDB's JSON functions read it as it is)
 );
 CREATE TABLE IF NOT EXISTS strategy_aggregates (
 	as_of TIMESTAMP, "window" VARCHAR,

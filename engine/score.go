@@ -261,7 +261,7 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 			return err
 		}
 		_, err = c.ExecContext(ctx, `INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
-			collaborate, composite, explanation::JSON FROM scores_in`, res.AsOf, window)
+			collaborate, composite, explanation FROM scores_in`, res.AsOf, window)
 		cancel()
 		for rec := range out {
 			rec.Release()
@@ -326,8 +326,12 @@ func (e *Engine) ExportScores(ctx context.Context, format, out string) (int64, e
 		return 0, errorf(KindNotFound, op, "no scores yet: run custnet score")
 	}
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
+	explanation := "explanation"
+	if format == "jsonl" {
+		explanation = "explanation::JSON AS explanation" // a nested object rather than a string
+	}
 	_, err := e.db.ExecContext(ctx, `COPY (SELECT customer_id, as_of, "window", access, engage, customize, connect, collaborate,
-		composite, explanation FROM scores ORDER BY customer_id) TO `+quote(tmp)+` (`+opts+`)`)
+		composite, `+explanation+` FROM scores ORDER BY customer_id) TO `+quote(tmp)+` (`+opts+`)`)
 	if err != nil {
 		os.Remove(tmp)
 		return 0, wrap(op, err)
