@@ -18,6 +18,9 @@ type ConsentRecord struct {
 	Granted  bool      `json:"granted"`
 	At       time.Time `json:"at"`
 	Source   string    `json:"source"`
+	// Status reads the record in its history: "granted", "refused" (never
+	// granted before for the purpose) or "revoked" (granted before).
+	Status string `json:"status"`
 }
 
 // RevokeResult says what a revocation erased.
@@ -122,11 +125,21 @@ func (e *Engine) ConsentHistory(ctx context.Context, customer string) ([]Consent
 	}
 	defer rows.Close()
 	var out []ConsentRecord
+	ever := map[string]bool{}
 	for rows.Next() {
 		var r ConsentRecord
 		if err := rows.Scan(&r.Seq, &r.Customer, &r.Purpose, &r.Granted, &r.At, &r.Source); err != nil {
 			return nil, wrap("consent history", err)
 		}
+		switch {
+		case r.Granted:
+			r.Status = "granted"
+		case ever[r.Purpose]:
+			r.Status = "revoked"
+		default:
+			r.Status = "refused"
+		}
+		ever[r.Purpose] = ever[r.Purpose] || r.Granted
 		out = append(out, r)
 	}
 	return out, wrap("consent history", rows.Err())

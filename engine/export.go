@@ -37,17 +37,8 @@ func (e *Engine) Export(ctx context.Context, customer string) (*reports.Customer
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	everGranted := map[string]bool{}
 	for _, c := range ledger {
-		status := "granted"
-		if !c.Granted {
-			status = "refused"
-			if everGranted[c.Purpose] {
-				status = "revoked"
-			}
-		}
-		everGranted[c.Purpose] = everGranted[c.Purpose] || c.Granted
-		x.Consents = append(x.Consents, reports.ConsentRecord{Purpose: c.Purpose, Status: status, RecordedAt: c.At, Source: c.Source})
+		x.Consents = append(x.Consents, reports.ConsentRecord{Purpose: c.Purpose, Status: c.Status, RecordedAt: c.At, Source: c.Source})
 	}
 	rows, err := e.db.QueryContext(ctx, `SELECT COALESCE("at", TIMESTAMP '1970-01-01'), action, COALESCE(item_id, ''), COALESCE(value, 0),
 			COALESCE(channel, ''), COALESCE(peer_id, '')

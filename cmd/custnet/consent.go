@@ -109,17 +109,8 @@ transaction and keeps the revocation as a tombstone.`,
 				fmt.Fprintf(a.stdout, "no ledger records for customer %s\n", o.customer)
 				return nil
 			}
-			ever := map[string]bool{}
 			for _, r := range recs {
-				state := "granted"
-				if !r.Granted {
-					state = "refused"
-					if ever[r.Purpose] {
-						state = "revoked"
-					}
-				}
-				ever[r.Purpose] = ever[r.Purpose] || r.Granted
-				fmt.Fprintf(a.stdout, "%s  %-15s  %-11s  %s\n", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.Purpose, state, r.Source)
+				fmt.Fprintf(a.stdout, "%s  %-15s  %-11s  %s\n", r.At.UTC().Format("2006-01-02T15:04:05Z"), r.Purpose, r.Status, r.Source)
 			}
 			return nil
 		})
