@@ -3,8 +3,10 @@
 //
 // Data enters through a [Builder], which interns string customer and item
 // ids into dense int32 indices and produces a [Matrix] holding the ratings
-// both by customer (CSR) and by item (CSC). The package never touches the
-// database: the engine feeds the builder from Arrow batches.
+// both by customer (CSR) and by item (CSC). For data already indexed by
+// integers at scale (Netflix-Prize size, 100M ratings), a [COO] builds the
+// same Matrix with no maps and decimal ids made on demand. The package never
+// touches the database: the engine feeds the builder from Arrow batches.
 //
 // Every model is fitted by an [Algorithm] (an options struct with documented
 // zero values) and satisfies [Model]; rating models also satisfy [Predictor]:
