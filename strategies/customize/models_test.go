@@ -276,6 +276,9 @@ func TestModelsAreSafeForConcurrentUse(t *testing.T) {
 }
 
 func TestTopNAllocatesOnlyTheResult(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items); checked in ordinary runs")
+	}
 	m := randomMatrix(t, 5, 50, 40, 25)
 	for _, alg := range smallAlgorithms() {
 		t.Run(alg.Name()+" allocates once per call", func(t *testing.T) {
