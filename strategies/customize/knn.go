@@ -442,19 +442,8 @@ func (m *KNN) scoreBlocked(u int32, items []int32, dst []float32, s *scratch) {
 // sums of a 64-bucket histogram cover every bucket above the one holding
 // the k-th best; only that bucket is selected element by element.
 func (m *KNN) sumTopK(sims, dev []float32, idx []int32, s *scratch) (num, den float32, n int) {
-	if cap(s.nb) < len(sims) {
-		s.nb = make([]neighbour, 0, len(sims)) // grows once per pooled scratch
-	}
-	h := s.nb[:len(sims)]
-	dev, idx = dev[:len(sims)], idx[:len(sims)]
-	w := 0
-	for t, sv := range sims {
-		h[w] = neighbour{sv, dev[t], idx[t]}
-		if sv > 0 {
-			w++
-		}
-	}
-	h = h[:w]
+	h := positives(sims, dev, idx, s)
+	w := len(h)
 	k := m.k
 	if w <= k {
 		for _, x := range h {
@@ -497,9 +486,9 @@ func (m *KNN) sumTopK(sims, dev []float32, idx []int32, s *scratch) (num, den fl
 	return num, den, k
 }
 
-// topKDense is topK with the similarities already gathered: sims[t] is
-// the similarity of the target and idx[t].
-func (m *KNN) topKDense(sims, dev []float32, idx []int32, s *scratch) []neighbour {
+// positives gathers the candidates with positive similarity into the
+// scratch's neighbour buffer, in candidate order.
+func positives(sims, dev []float32, idx []int32, s *scratch) []neighbour {
 	if cap(s.nb) < len(sims) {
 		s.nb = make([]neighbour, 0, len(sims)) // grows once per pooled scratch
 	}
@@ -513,7 +502,13 @@ func (m *KNN) topKDense(sims, dev []float32, idx []int32, s *scratch) []neighbou
 			w++
 		}
 	}
-	h = h[:w]
+	return h[:w]
+}
+
+// topKDense is topK with the similarities already gathered: sims[t] is
+// the similarity of the target and idx[t].
+func (m *KNN) topKDense(sims, dev []float32, idx []int32, s *scratch) []neighbour {
+	h := positives(sims, dev, idx, s)
 	if len(h) > m.k {
 		topByBuckets(h, m.k)
 		h = h[:m.k]
