@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -516,61 +515,12 @@ func Generate(ctx context.Context, opt GenerateOptions, sink GenSink) (Truth, er
 		}
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	nblocks := len(g.blocks) - 1
-	type job struct {
-		b   int
-		out chan *genBlock
-	}
-	order := make(chan chan *genBlock, 2*opt.Workers)
-	jobs := make(chan job, 2*opt.Workers)
-	// A free list rather than a sync.Pool: the blocks' event slices
-	// survive garbage collections, so steady state allocates nothing.
-	free := make(chan *genBlock, 3*opt.Workers+2)
-	var wg sync.WaitGroup
-	go func() {
-		defer close(jobs)
-		defer close(order)
-		for b := 0; b < nblocks; b++ {
-			ch := make(chan *genBlock, 1)
-			select {
-			case order <- ch:
-			case <-ctx.Done():
-				return
-			}
-			jobs <- job{b, ch}
-		}
-	}()
-	for range opt.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := &genWorker{g: g}
-			for j := range jobs {
-				if ctx.Err() != nil {
-					j.out <- nil
-					continue
-				}
-				var blk *genBlock
-				select {
-				case blk = <-free:
-				default:
-					blk = new(genBlock)
-				}
-				w.block(ctx, g.blocks[j.b], g.blocks[j.b+1], blk)
-				j.out <- blk
-			}
-		}()
-	}
 	var counts [genNumActions]int64
-	err = func() error {
-		for ch := range order {
-			blk := <-ch
-			if blk == nil || blk.err != nil {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
+	err = inOrder(ctx, opt.Workers, len(g.blocks)-1,
+		func() *genWorker { return &genWorker{g: g} },
+		func(w *genWorker, b int, blk *genBlock) { w.block(ctx, g.blocks[b], g.blocks[b+1], blk) },
+		func(blk *genBlock) error {
+			if blk.err != nil {
 				return blk.err
 			}
 			for _, c := range blk.consents {
@@ -586,17 +536,8 @@ func Generate(ctx context.Context, opt GenerateOptions, sink GenSink) (Truth, er
 			for a, c := range blk.counts {
 				counts[a] += c
 			}
-			select {
-			case free <- blk:
-			default:
-			}
-		}
-		return ctx.Err()
-	}()
-	cancel()
-	for range order { // let the feeder finish after an early return
-	}
-	wg.Wait()
+			return nil
+		})
 	for a, c := range counts {
 		truth.Actions[genActionNames[a]] = c
 	}

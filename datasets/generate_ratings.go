@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
 )
 
 // RatingsOptions describes a synthetic explicit-ratings matrix for
@@ -204,73 +203,17 @@ func GenerateRatings(ctx context.Context, opt RatingsOptions, emit func(batch Ra
 	}
 	blocks = append(blocks, n)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type job struct {
-		b   int
-		out chan *RatingBatch
-	}
-	order := make(chan chan *RatingBatch, 2*opt.Workers)
-	jobs := make(chan job, 2*opt.Workers)
-	free := make(chan *RatingBatch, 3*opt.Workers+2)
-	go func() {
-		defer close(jobs)
-		defer close(order)
-		for b := 0; b+1 < len(blocks); b++ {
-			ch := make(chan *RatingBatch, 1)
-			select {
-			case order <- ch:
-			case <-ctx.Done():
-				return
-			}
-			jobs <- job{b, ch}
-		}
-	}()
-	var wg sync.WaitGroup
-	for range opt.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := ratingsWorker{opt: opt, model: model, popular: popular, seen: make([]int32, m)}
-			for j := range jobs {
-				if ctx.Err() != nil {
-					j.out <- nil
-					continue
-				}
-				var b *RatingBatch
-				select {
-				case b = <-free:
-				default:
-					b = new(RatingBatch)
-				}
-				w.block(blocks[j.b], blocks[j.b+1], b)
-				j.out <- b
-			}
-		}()
-	}
-	err = func() error {
-		for ch := range order {
-			b := <-ch
-			if b == nil {
-				return ctx.Err()
-			}
+	err = inOrder(ctx, opt.Workers, len(blocks)-1,
+		func() *ratingsWorker {
+			return &ratingsWorker{opt: opt, model: model, popular: popular, seen: make([]int32, m)}
+		},
+		func(w *ratingsWorker, b int, out *RatingBatch) { w.block(blocks[b], blocks[b+1], out) },
+		func(b *RatingBatch) error {
 			if err := emit(*b); err != nil {
 				return fmt.Errorf("generate ratings: %w", err)
 			}
-			select {
-			case free <- b:
-			default:
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		return ctx.Err()
-	}()
-	cancel()
-	for range order {
-	}
-	wg.Wait()
+			return nil
+		})
 	if err != nil {
 		return nil, err
 	}
