@@ -43,6 +43,22 @@ type IngestOptions struct {
 	Strict bool
 }
 
+// RejectsError is why a strict ingest stored nothing: its first bad
+// records (at most 10), each with file, line and reason. Ingest returns it
+// inside an [Error] of kind [KindBadInput]; read it with errors.As.
+type RejectsError struct {
+	Rejects []datasets.Reject
+}
+
+func (e *RejectsError) Error() string {
+	var b strings.Builder
+	b.WriteString("strict mode: bad records, nothing stored:")
+	for _, r := range e.Rejects {
+		fmt.Fprintf(&b, "\n  %s:%d: %s", r.File, r.Line, r.Reason)
+	}
+	return b.String()
+}
+
 // IngestResult is the provenance of one batch, as stored in the ingests
 // table.
 type IngestResult struct {
@@ -58,7 +74,6 @@ type IngestResult struct {
 	ConsentRecords int64                 `json:"consent_records"`
 	Declared       []string              `json:"declared_consent,omitempty"`
 	Scale          *datasets.Scale       `json:"scale,omitempty"`
-	FirstRejects   []datasets.Reject     `json:"first_rejects,omitempty"`
 	Started        time.Time             `json:"started"`
 	Seconds        float64               `json:"seconds"`
 }
@@ -162,12 +177,7 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	res.Loaded, res.WithoutConsent = loaded, sink.withoutConsent
 	res.Duplicate = sink.batchDup + (sink.events.Load() - loaded)
 	if opt.Strict && len(sink.strictErrs) > 0 {
-		res.FirstRejects = sink.strictErrs
-		var b strings.Builder
-		for _, r := range sink.strictErrs {
-			fmt.Fprintf(&b, "\n  %s:%d: %s", r.File, r.Line, r.Reason)
-		}
-		return errorf(KindBadInput, "", "strict mode: bad records, nothing stored:%s", b.String())
+		return &Error{Kind: KindBadInput, Err: &RejectsError{Rejects: sink.strictErrs}}
 	}
 	if res.Loaded == 0 && res.Rejected > 0 {
 		// Nothing loadable; keep the provenance and the rejects so the

@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 
+	"github.com/custnet/custnet/datasets"
 	"github.com/custnet/custnet/engine"
 )
 
@@ -81,8 +82,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	res, err := s.e.Ingest(r.Context(), engine.IngestOptions{Path: path, Format: "events", UseLedger: true, Strict: true})
 	if err != nil {
 		if engine.KindOf(err) == engine.KindBadInput {
-			if rows := rowRejects(err.Error(), path); len(rows) > 0 {
+			var re *engine.RejectsError
+			if errors.As(err, &re) {
+				rows := make([]RowReject, len(re.Rejects))
+				for i, r := range re.Rejects {
+					// Line n of the batch file is event n-1 of the request.
+					rows[i] = RowReject{Index: int(r.Line) - 1, Reason: strings.ReplaceAll(r.Reason, path, requestSource)}
+				}
 				s.rejectBatch(w, rows)
+				return
+			}
+			var ie *datasets.InputError
+			if errors.As(err, &ie) && ie.Line > 0 {
+				s.rejectBatch(w, []RowReject{{Index: int(ie.Line) - 1, Reason: strings.ReplaceAll(ie.Reason, path, requestSource)}})
 				return
 			}
 			s.metrics.batches("rejected")
@@ -133,34 +145,4 @@ func (s *Server) writeBatch(events []json.RawMessage) (string, error) {
 		return f.Name(), err
 	}
 	return f.Name(), f.Close()
-}
-
-// rowRejects reads the per-row reasons out of a strict ingest error, whose
-// lines look like "<path>:<line>: <reason>" (the engine returns no
-// structured rejects with an error; see the package's report).
-func rowRejects(msg, path string) []RowReject {
-	var out []RowReject
-	prefix := path + ":"
-	for rest := msg; ; {
-		i := strings.Index(rest, prefix)
-		if i < 0 {
-			break
-		}
-		rest = rest[i+len(prefix):]
-		numEnd := strings.Index(rest, ": ")
-		if numEnd < 0 {
-			break
-		}
-		n, err := strconv.Atoi(rest[:numEnd])
-		if err != nil {
-			continue
-		}
-		reason := rest[numEnd+2:]
-		if j := strings.IndexByte(reason, '\n'); j >= 0 {
-			reason = reason[:j]
-		}
-		reason = strings.ReplaceAll(reason, path, requestSource)
-		out = append(out, RowReject{Index: n - 1, Reason: reason})
-	}
-	return out
 }
