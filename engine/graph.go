@@ -45,12 +45,11 @@ type GraphOptions struct {
 
 // GraphResult is what [Engine.BuildGraph] computed and stored.
 type GraphResult struct {
-	Kind        string                   `json:"kind"`
-	Summary     graph.Summary            `json:"summary"`
-	Communities []CommunityRow           `json:"communities"`
-	Top         []NodeRow                `json:"top_by_pagerank"` // up to 20 customers
-	Seconds     float64                  `json:"seconds"`
-	Steps       map[string]time.Duration `json:"-"`
+	Kind        string         `json:"kind"`
+	Summary     graph.Summary  `json:"summary"`
+	Communities []CommunityRow `json:"communities"`
+	Top         []NodeRow      `json:"top_by_pagerank"` // up to 20 customers
+	Seconds     float64        `json:"seconds"`
 }
 
 // CommunityRow is one row of the communities table.

@@ -65,7 +65,9 @@ func (e *Engine) pseudonymKey(ctx context.Context) ([]byte, error) {
 	err := e.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'pseudonym_key'`).Scan(&k)
 	if err == sql.ErrNoRows {
 		if e.opts.ReadOnly {
-			return []byte("custnet:" + e.opts.Path), nil
+			// A key derived from anything guessable would make pseudonyms
+			// reversible; the secret is made once, by a writer.
+			return nil, errorf(KindBadInput, "", "the store has no pseudonym key yet and is open read-only: open it read-write once, or show ids")
 		}
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
