@@ -191,9 +191,9 @@ func topByPageRank(nodes []graph.NodeMetrics, ids []string, k int) []NodeRow {
 	return out
 }
 
-// activeNodesSQL numbers the customers of a graph densely, in id order, so
-// edges can travel to Go as int32 arrays.
-const activeNodesSQL = `CREATE OR REPLACE TEMP TABLE g_active AS ` // + activeSQL
+// gActiveSQL keeps the customers with an active analytics basis in a temp
+// table, the node candidates of a graph.
+var gActiveSQL = `CREATE OR REPLACE TEMP TABLE g_active AS ` + activeSQL("analytics")
 
 // customerNetwork reads peer links between consented customers.
 func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]string, *graph.Graph, error) {
@@ -201,7 +201,7 @@ func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]strin
 	var ev graph.PeerEvents
 	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		stmts := []string{
-			activeNodesSQL + activeSQL("analytics"),
+			gActiveSQL,
 			`CREATE OR REPLACE TEMP TABLE g_edges AS
 				SELECT e.customer_id AS src, e.peer_id AS dst, epoch(e.at)::BIGINT AS t FROM events e
 				SEMI JOIN g_active a ON a.customer_id = e.customer_id
@@ -249,9 +249,9 @@ func (e *Engine) itemGraph(ctx context.Context, opt GraphOptions) ([]string, *gr
 	var in graph.Interactions
 	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		stmts := []string{
-			activeNodesSQL + activeSQL("analytics"),
+			gActiveSQL,
 			`CREATE OR REPLACE TEMP TABLE g_edges AS
-				SELECT e.customer_id AS src, e.item_id AS item, count(*)::DOUBLE AS w FROM events e
+				SELECT e.customer_id AS src, e.item_id AS item, count(*) AS w FROM events e
 				SEMI JOIN g_active a ON a.customer_id = e.customer_id
 				WHERE e.item_id IS NOT NULL AND e.action IN (` + itemActionsSQL() + `)
 				GROUP BY ALL`,
@@ -272,13 +272,13 @@ func (e *Engine) itemGraph(ctx context.Context, opt GraphOptions) ([]string, *gr
 		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM g_items`).Scan(&nItems); err != nil {
 			return err
 		}
-		err = readInt32Pairs(ctx, ar, `SELECT s.idx, i.idx, (w * 1000)::BIGINT FROM g_edges
+		err = readInt32Pairs(ctx, ar, `SELECT s.idx, i.idx, w FROM g_edges
 			JOIN g_nodes s ON s.id = g_edges.src JOIN g_items i ON i.id = g_edges.item`,
 			func(a, b []int32, w []int64) {
 				in.Customer = append(in.Customer, a...)
 				in.Item = append(in.Item, b...)
 				for _, x := range w {
-					in.W = append(in.W, float64(x)/1000)
+					in.W = append(in.W, float64(x)) // event counts
 				}
 			})
 		if err != nil {
