@@ -36,6 +36,17 @@ type Communities struct {
 	Modularity float64
 	// Levels is the number of aggregation levels run.
 	Levels int
+
+	work []moveWork // one entry per local-moving run, for benchmarks
+}
+
+// moveWork counts the work of one local-moving run ([level.moveNodes]).
+type moveWork struct {
+	nodes, entries int // size of the level: nodes and adjacency entries (2 per edge)
+	sweeps         int // sweeps over the nodes
+	visits         int // nodes visited
+	scans          int // adjacency entries read while visiting
+	moves          int // nodes moved to another community
 }
 
 // Louvain partitions g into communities by greedy modularity maximisation
@@ -51,16 +62,22 @@ type Communities struct {
 // weighted degree of c's nodes (loops count twice in degrees), which is
 // networkx.community.modularity on that view.
 //
-// Each level visits nodes in a random order drawn from opts.Source and
+// Each level sweeps the nodes in a random order drawn from opts.Source and
 // moves each to the neighbouring community of largest gain
-// k_{i,c} − γ·K_c·k_i/2m until no node gains, re-visiting only neighbours
-// of moved nodes (Traag et al.'s fast local move); then communities become
+// k_{i,c} − γ·K_c·k_i/2m until no node gains, re-visiting only nodes next
+// to a moved node (Traag et al.'s fast local move); then communities become
 // the nodes of the next level. When levels stop, the final partition is
 // refined level by level from the coarsest to the original graph (moving
 // single nodes again, Rotta and Noack 2011) and, if any moved, aggregation
-// resumes (at most two such refinement rounds); this only raises Q. A sweep is O(m) with dense scratch arrays (no maps); the
-// number of sweeps is small in practice (total time near-linear in m). A
-// graph with no edge weight leaves every node in its own community, Q = 0.
+// resumes (at most two such refinement rounds); this only raises Q.
+//
+// A sweep is O(m): each local-moving run first copies its level with the
+// nodes renamed in the sweep order, so that the sweeps read the node and
+// edge arrays front to back, and sums a node's weights per neighbouring
+// community in a table sized to its degree (no maps, no arrays indexed at
+// random by community). The number of sweeps is small in practice (total
+// time near-linear in m); the copy adds O(n + m) memory. A graph with no
+// edge weight leaves every node in its own community, Q = 0.
 func Louvain(ctx context.Context, g *Graph, opts LouvainOptions) (Communities, error) {
 	u, err := g.undirectedView(ctx)
 	if err != nil {
@@ -98,20 +115,19 @@ func (u *undirected) louvain(ctx context.Context, opts LouvainOptions) (Communit
 	}
 	rng := rand.New(src)
 	n := u.n
-	L := &level{n: n, off: u.off, adj: u.adj, w: u.w, loop: u.loop, k: make([]float64, n)}
+	L0 := &level{n: n, off: u.off, adj: u.adj, w: u.w, loop: u.loop, k: make([]float64, n)}
 	m2 := 0.0
 	for x := 0; x < n; x++ {
-		L.k[x] = sum(u.w[u.off[x]:u.off[x+1]]) + 2*u.loop[x]
-		m2 += L.k[x]
+		L0.k[x] = sum(u.w[u.off[x]:u.off[x+1]]) + 2*u.loop[x]
+		m2 += L0.k[x]
 	}
+	res := Communities{}
 	of := make([]int32, n)
 	for x := range of {
 		of[x] = int32(x)
 	}
-	res := Communities{}
 	if m2 > 0 {
-		L0 := L
-		q := L.modularity(of, n, gamma, m2)
+		q := L0.singletonModularity(gamma, m2)
 		lv := 0
 		// stack[i] is a level and maps[i] sends its nodes to stack[i+1]'s.
 		stack := []*level{L0}
@@ -119,10 +135,11 @@ func (u *undirected) louvain(ctx context.Context, opts LouvainOptions) (Communit
 		for round := 0; round <= refineRounds; round++ {
 			for opts.MaxLevels == 0 || lv < opts.MaxLevels {
 				top := stack[len(stack)-1]
-				comm, k, moved, err := top.moveNodes(ctx, rng, nil, gamma, m2)
+				comm, k, moved, work, err := top.moveNodes(ctx, rng, nil, gamma, m2)
 				if err != nil {
 					return Communities{}, err
 				}
+				res.work = append(res.work, work)
 				if !moved {
 					break
 				}
@@ -132,12 +149,14 @@ func (u *undirected) louvain(ctx context.Context, opts LouvainOptions) (Communit
 				if opts.Progress != nil {
 					opts.Progress(lv, opts.MaxLevels)
 				}
-				nq := top.modularity(comm, k, gamma, m2)
+				// Q of comm on top is Q of the singletons on the aggregate.
+				A := top.aggregate(comm, k)
+				nq := A.singletonModularity(gamma, m2)
 				if nq-q <= thr {
 					break
 				}
 				q = nq
-				stack = append(stack, top.aggregate(comm, k))
+				stack = append(stack, A)
 			}
 			if len(maps) == 0 {
 				break
@@ -155,19 +174,22 @@ func (u *undirected) louvain(ctx context.Context, opts LouvainOptions) (Communit
 					init[x] = lab[y]
 				}
 				var moved bool
+				var work moveWork
 				var err error
-				lab, k, moved, err = stack[i].moveNodes(ctx, rng, init, gamma, m2)
+				lab, k, moved, work, err = stack[i].moveNodes(ctx, rng, init, gamma, m2)
 				if err != nil {
 					return Communities{}, err
 				}
+				res.work = append(res.work, work)
 				refined = refined || moved
 			}
 			of = lab
 			if !refined || len(maps) == 1 {
 				break
 			}
-			q = L0.modularity(of, k, gamma, m2)
-			stack = []*level{L0, L0.aggregate(of, k)}
+			A := L0.aggregate(of, k)
+			q = A.singletonModularity(gamma, m2)
+			stack = []*level{L0, A}
 			maps = [][]int32{of}
 		}
 	}
@@ -182,10 +204,6 @@ func (u *undirected) louvain(ctx context.Context, opts LouvainOptions) (Communit
 		res.Size[c]++
 	}
 	if m2 > 0 {
-		L0 := &level{n: n, off: u.off, adj: u.adj, w: u.w, loop: u.loop, k: make([]float64, n)}
-		for x := 0; x < n; x++ {
-			L0.k[x] = sum(u.w[u.off[x]:u.off[x+1]]) + 2*u.loop[x]
-		}
 		res.Modularity = L0.modularity(res.Of, k, gamma, m2)
 	}
 	return res, nil
@@ -231,113 +249,146 @@ func (L *level) modularity(comm []int32, k int, gamma, m2 float64) float64 {
 	return q
 }
 
+// singletonModularity returns Q of the partition of L into single nodes,
+// Σ_x [2·loop_x/2m − γ·(k_x/2m)²]; on an aggregate it is Q of the
+// partition that was aggregated.
+func (L *level) singletonModularity(gamma, m2 float64) float64 {
+	q := 0.0
+	for x := 0; x < L.n; x++ {
+		f := L.k[x] / m2
+		q += 2*L.loop[x]/m2 - gamma*f*f
+	}
+	return q
+}
+
 // refineRounds bounds the refinement rounds after the level loop.
 const refineRounds = 2
 
 // moveNodes moves single nodes to the neighbouring community of largest
-// modularity gain until none gains. Nodes are visited from a FIFO queue
-// seeded with all nodes in random order; when a node moves, its neighbours
-// outside its new community are queued again (the "fast local move" of
-// Traag, Waltman and van Eck, "From Louvain to Leiden", 2019), so later
-// sweeps touch only the part of the graph that changed. It returns the
-// communities renumbered 0..k-1 by smallest node, k, and whether any node
-// moved. init, when not nil, is the starting partition (labels below L.n);
-// nil starts from singletons.
-func (L *level) moveNodes(ctx context.Context, rng *rand.Rand, init []int32, gamma, m2 float64) ([]int32, int, bool, error) {
+// modularity gain until none gains. It renames the nodes in a random order
+// drawn from rng (see [level.shuffled]) and sweeps them in that order, the
+// same in every sweep as in networkx, but visits a node again only after a
+// neighbour has moved to a community other than the node's (the "pruning"
+// of Ozaki, Tezuka and Inaba, 2016, akin to the fast local move of Traag,
+// Waltman and van Eck, 2019), so later sweeps touch only the part of the
+// graph that changed. Working on the renamed copy, a sweep reads the node
+// and edge arrays front to back rather than at random. It returns the
+// communities (in L's names) renumbered 0..k-1 by smallest node, k,
+// whether any node moved and the work done. init, when not nil, is the
+// starting partition (labels below L.n); nil starts from singletons.
+func (L *level) moveNodes(ctx context.Context, rng *rand.Rand, init []int32, gamma, m2 float64) ([]int32, int, bool, moveWork, error) {
 	n := L.n
+	S, pos := L.shuffled(rng)
 	comm := make([]int32, n)
 	tot := make([]float64, n)
-	for x := 0; x < n; x++ {
-		comm[x] = int32(x)
-		if init != nil {
-			comm[x] = init[x]
+	for i := range comm {
+		comm[i] = int32(i)
+	}
+	if init != nil {
+		for x, i := range pos {
+			comm[i] = init[x]
 		}
-		tot[comm[x]] += L.k[x]
 	}
-	queue := make([]int32, n) // ring buffer; a node is queued at most once
-	for x := range queue {
-		queue[x] = int32(x)
+	for i := range comm {
+		tot[comm[i]] += S.k[i]
 	}
-	rng.Shuffle(n, func(i, j int) { queue[i], queue[j] = queue[j], queue[i] })
-	inQ := make([]bool, n)
-	for x := range inQ {
-		inQ[x] = true
+	active := make([]bool, n)
+	for i := range active {
+		active[i] = true
 	}
-	head, size := 0, n
-	nw := make([]float64, n)
-	seen := make([]bool, n)
-	touched := make([]int32, 0, 64)
+	var acc commWeights
 	moved := false
-	// Each move raises Q strictly, so the queue empties; the bound only
+	work := moveWork{nodes: n, entries: len(L.adj)}
+	// Each move raises Q strictly, so the sweeps end; the bound only
 	// guards against rounding ping-pong.
-	for visits := 0; size > 0 && visits < maxVisitsPerNode*n; visits++ {
-		if visits&0x3fff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, 0, false, err
+	for work.sweeps < maxSweeps {
+		work.sweeps++
+		again := false
+		if err := ctx.Err(); err != nil {
+			return nil, 0, false, work, err
+		}
+		for i := range n {
+			if !active[i] {
+				continue
 			}
-		}
-		x := queue[head]
-		head++
-		if head == n {
-			head = 0
-		}
-		size--
-		inQ[x] = false
-		cx, kx := comm[x], L.k[x]
-		a, b := L.off[x], L.off[x+1]
-		for j := a; j < b; j++ {
-			c := comm[L.adj[j]]
-			if !seen[c] {
-				seen[c] = true
-				nw[c] = 0
-				touched = append(touched, c)
-			}
-			nw[c] += L.w[j]
-		}
-		tot[cx] -= kx
-		f := gamma * kx / m2
-		stay := -f * tot[cx]
-		if seen[cx] {
-			stay += nw[cx]
-		}
-		best, bestGain := cx, stay
-		for _, c := range touched {
-			if g := nw[c] - f*tot[c]; g > bestGain {
-				best, bestGain = c, g
-			}
-		}
-		tot[best] += kx
-		for _, c := range touched {
-			seen[c] = false
-		}
-		touched = touched[:0]
-		if best == cx {
-			continue
-		}
-		comm[x] = best
-		moved = true
-		for _, y := range L.adj[a:b] {
-			if !inQ[y] && comm[y] != best {
-				inQ[y] = true
-				tail := head + size
-				if tail >= n {
-					tail -= n
+			active[i] = false
+			cx, kx := comm[i], S.k[i]
+			a, b := S.off[i], S.off[i+1]
+			work.visits++
+			work.scans += int(b - a)
+			acc.gather(comm, S.adj[a:b], S.w[a:b])
+			tot[cx] -= kx
+			f := gamma * kx / m2
+			stay := acc.weight(cx) - f*tot[cx]
+			best, bestGain := cx, stay
+			for _, h := range acc.slots {
+				c := acc.keys[h]
+				if g := acc.sums[h] - f*tot[c]; g > bestGain {
+					best, bestGain = c, g
 				}
-				queue[tail] = y
-				size++
 			}
+			tot[best] += kx
+			acc.clear()
+			if best == cx {
+				continue
+			}
+			comm[i] = best
+			moved, again = true, true
+			work.moves++
+			for _, y := range S.adj[a:b] {
+				if comm[y] != best {
+					active[y] = true
+				}
+			}
+		}
+		if !again {
+			break
 		}
 	}
-	comm = renumber(comm)
+	out := make([]int32, n)
+	for x, i := range pos {
+		out[x] = comm[i]
+	}
+	out = renumber(out)
 	k := 0
-	for _, c := range comm {
+	for _, c := range out {
 		k = max(k, int(c)+1)
 	}
-	return comm, k, moved, nil
+	return out, k, moved, work, nil
 }
 
-// maxVisitsPerNode bounds the node visits of one moveNodes call.
-const maxVisitsPerNode = 1000
+// shuffled returns L with its nodes renamed in a random order drawn from
+// rng, and pos, the new name of each node. Each row keeps its entries in
+// their original order (neighbours renamed), so that ties between
+// communities break the same way whatever the names.
+func (L *level) shuffled(rng *rand.Rand) (*level, []int32) {
+	n := L.n
+	ord := make([]int32, n)
+	for x := range ord {
+		ord[x] = int32(x)
+	}
+	rng.Shuffle(n, func(i, j int) { ord[i], ord[j] = ord[j], ord[i] })
+	pos := make([]int32, n)
+	for i, x := range ord {
+		pos[x] = int32(i)
+	}
+	S := &level{n: n, off: make([]int64, n+1), adj: make([]int32, len(L.adj)), w: make([]float64, len(L.w)),
+		loop: make([]float64, n), k: make([]float64, n)}
+	for i, x := range ord {
+		a, b := L.off[x], L.off[x+1]
+		o := S.off[i]
+		S.off[i+1] = o + b - a
+		S.k[i], S.loop[i] = L.k[x], L.loop[x]
+		for j, y := range L.adj[a:b] {
+			S.adj[o+int64(j)] = pos[y]
+		}
+		copy(S.w[o:S.off[i+1]], L.w[a:b])
+	}
+	return S, pos
+}
+
+// maxSweeps bounds the sweeps of one moveNodes call.
+const maxSweeps = 1000
 
 // aggregate returns the level whose nodes are the k communities of comm.
 func (L *level) aggregate(comm []int32, k int) *level {
@@ -390,4 +441,80 @@ func (L *level) aggregate(comm []int32, k int) *level {
 		A.off[c+1] = int64(len(A.adj))
 	}
 	return A
+}
+
+// commWeights sums the edge weights from one node to each neighbouring
+// community in a small open-addressing table sized to the node's degree,
+// so that the sums stay in cache however many communities the level has.
+type commWeights struct {
+	buf   []int32   // community of each neighbour, gathered first
+	keys  []int32   // table: community, or -1 for an empty slot
+	sums  []float64 // table: weight to the community
+	slots []int32   // used slots in order of first appearance
+	bits  uint
+}
+
+// gather fills the table from the neighbours adj (weights w) of one node
+// whose neighbours are in the communities comm. The community labels are
+// loaded in a loop of their own, without branches, so that the processor
+// can overlap their cache misses.
+func (a *commWeights) gather(comm, adj []int32, w []float64) {
+	d := len(adj)
+	if cap(a.buf) < d {
+		a.buf = make([]int32, d)
+	}
+	cs := a.buf[:d]
+	for i, y := range adj {
+		cs[i] = comm[y]
+	}
+	bits := uint(4)
+	for 1<<bits < 2*d {
+		bits++
+	}
+	if len(a.keys) < 1<<bits {
+		a.keys = make([]int32, 1<<bits)
+		for i := range a.keys {
+			a.keys[i] = -1
+		}
+		a.sums = make([]float64, 1<<bits)
+	}
+	a.bits = bits
+	mask := uint32(1)<<bits - 1
+	keys, sums := a.keys, a.sums
+	for i, c := range cs {
+		h := a.hash(c)
+		for keys[h] != c && keys[h] >= 0 {
+			h = (h + 1) & mask
+		}
+		if keys[h] < 0 {
+			keys[h], sums[h] = c, 0
+			a.slots = append(a.slots, int32(h))
+		}
+		sums[h] += w[i]
+	}
+}
+
+func (a *commWeights) hash(c int32) uint32 {
+	return (uint32(c) * 0x9e3779b1) >> (32 - a.bits)
+}
+
+// weight returns the gathered weight to community c (0 when none).
+func (a *commWeights) weight(c int32) float64 {
+	mask := uint32(1)<<a.bits - 1
+	for h := a.hash(c); ; h = (h + 1) & mask {
+		switch a.keys[h] {
+		case c:
+			return a.sums[h]
+		case -1:
+			return 0
+		}
+	}
+}
+
+// clear empties the table for the next node.
+func (a *commWeights) clear() {
+	for _, h := range a.slots {
+		a.keys[h] = -1
+	}
+	a.slots = a.slots[:0]
 }
