@@ -6,10 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/custnet/custnet/internal/cputime"
 	"github.com/custnet/custnet/internal/dstest"
 )
 
@@ -22,11 +24,13 @@ import (
 // The 10M-edge fixtures need about 1 GB; pick sizes with e.g.
 // -bench 'PageRank/edges=1M'.
 
-var benchSizes = []struct {
+type benchSize struct {
 	name  string
 	nodes int
 	edges int
-}{
+}
+
+var benchSizes = []benchSize{
 	{"100k", 10_000, 100_000},
 	{"1M", 100_000, 1_000_000},
 	{"10M", 1_000_000, 10_000_000},
@@ -86,8 +90,22 @@ func benchGraph(b *testing.B, n, m int) *Graph {
 	return g
 }
 
+// pipelineSizes are BenchmarkPipeline's sizes: benchSizes and, when
+// CUSTNET_BENCH_30M is set, a 30M-edge graph on 3M nodes (3.3 GB peak
+// RSS, about 70 s of CPU), to see the growth past 10M.
+func pipelineSizes() []benchSize {
+	if os.Getenv("CUSTNET_BENCH_30M") == "" {
+		return benchSizes
+	}
+	return append(slices.Clip(benchSizes), benchSize{"30M", 3_000_000, 30_000_000})
+}
+
 func forSizes(b *testing.B, fn func(b *testing.B, n, m int)) {
-	for _, s := range benchSizes {
+	forSizesIn(b, benchSizes, fn)
+}
+
+func forSizesIn(b *testing.B, sizes []benchSize, fn func(b *testing.B, n, m int)) {
+	for _, s := range sizes {
 		b.Run("edges="+s.name, func(b *testing.B) { fn(b, s.nodes, s.edges) })
 	}
 }
@@ -181,7 +199,28 @@ func BenchmarkLouvain(b *testing.B) {
 		}
 		b.ReportMetric(com.Modularity, "Q")
 		b.ReportMetric(float64(len(com.Size)), "communities")
+		reportLouvainWork(b, "", com)
 	})
+}
+
+// reportLouvainWork reports the local-moving work of one Louvain run:
+// node visits per node and adjacency entries read per entry of the
+// original graph, summed over all levels and refinements, and the visits
+// and sweeps of the first (largest) run.
+func reportLouvainWork(b *testing.B, prefix string, com Communities) {
+	if len(com.work) == 0 {
+		return
+	}
+	first := com.work[0]
+	visits, scans := 0, 0
+	for _, w := range com.work {
+		visits += w.visits
+		scans += w.scans
+	}
+	b.ReportMetric(float64(visits)/float64(first.nodes), prefix+"visits/node")
+	b.ReportMetric(float64(scans)/float64(max(1, first.entries)), prefix+"scans/entry")
+	b.ReportMetric(float64(first.visits)/float64(first.nodes), prefix+"level0-visits/node")
+	b.ReportMetric(float64(first.sweeps), prefix+"level0-sweeps")
 }
 
 func BenchmarkClustering(b *testing.B) {
@@ -201,21 +240,26 @@ func BenchmarkClustering(b *testing.B) {
 }
 
 // BenchmarkPipeline times build + PageRank + components + k-core + Louvain
-// from the edge list, the engine's graph stage without betweenness. Measure
-// peak memory with /usr/bin/time -v on the test binary:
+// from the edge list, the engine's graph stage without betweenness. Each
+// step reports its wall time (name-s) and the process's CPU time
+// (name-cpu-s, all threads: PageRank and the undirected view, built on
+// first use inside k-core, run in parallel; the rest is single-threaded),
+// and Louvain its work (see reportLouvainWork). Measure peak memory with /usr/bin/time -v
+// on the test binary:
 //
 //	go test -c -o /tmp/graph.test ./graph
 //	/usr/bin/time -v /tmp/graph.test -test.run '^$' -test.bench 'Pipeline/edges=10M' -test.benchtime 1x
 func BenchmarkPipeline(b *testing.B) {
-	forSizes(b, func(b *testing.B, n, m int) {
+	forSizesIn(b, pipelineSizes(), func(b *testing.B, n, m int) {
 		el := benchEdgeList(n, m)
 		b.ReportAllocs()
 		b.ResetTimer()
 		for b.Loop() {
-			stage := time.Now()
+			stage, cpu := time.Now(), cputime.Process()
 			lap := func(name string) {
 				b.ReportMetric(time.Since(stage).Seconds(), name+"-s")
-				stage = time.Now()
+				b.ReportMetric((cputime.Process() - cpu).Seconds(), name+"-cpu-s")
+				stage, cpu = time.Now(), cputime.Process()
 			}
 			g, err := Build(ctx, n, el)
 			if err != nil {
@@ -234,10 +278,12 @@ func BenchmarkPipeline(b *testing.B) {
 				b.Fatal(err)
 			}
 			lap("kcore")
-			if _, err := Louvain(ctx, g, LouvainOptions{}); err != nil {
+			com, err := Louvain(ctx, g, LouvainOptions{})
+			if err != nil {
 				b.Fatal(err)
 			}
 			lap("louvain")
+			reportLouvainWork(b, "louvain-", com)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/custnet/custnet/internal/cputime"
 )
 
 // Benchmarks on MovieLens 100k. Compare runs with benchstat:
@@ -29,7 +31,7 @@ func BenchmarkFit(b *testing.B) {
 	for _, alg := range []Algorithm{DefaultBaseline(), DefaultKNN(), DefaultKNNUser(), DefaultSVD(), DefaultSVDpp(), DefaultALS(), DefaultEASE()} {
 		b.Run(fmt.Sprintf("model=%s/data=ml100k", alg.Name()), func(b *testing.B) {
 			b.ReportAllocs()
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for b.Loop() {
 				for _, s := range splits {
 					if _, err := Fit(context.Background(), s.Train, alg); err != nil {
@@ -37,7 +39,7 @@ func BenchmarkFit(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Process()-c0).Seconds()/float64(b.N), "cpu-s/op")
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(float64(ratings)/sec, "ratings/s")
 			if s, ok := surpriseSeconds[alg.Name()]; ok {
@@ -75,12 +77,12 @@ func BenchmarkTopN(b *testing.B) {
 			n := int32(m.Train().Customers())
 			b.ReportAllocs()
 			u := int32(0)
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for b.Loop() {
 				m.TopN(u, 10, true)
 				u = (u + 1) % n
 			}
-			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
