@@ -91,8 +91,8 @@ func benchGraph(b *testing.B, n, m int) *Graph {
 }
 
 // pipelineSizes are BenchmarkPipeline's sizes: benchSizes and, when
-// CUSTNET_BENCH_30M is set, a 30M-edge graph on 3M nodes (3.3 GB peak
-// RSS, about 70 s of CPU), to see the growth past 10M.
+// CUSTNET_BENCH_30M is set, a 30M-edge graph on 3M nodes (2.9 GB peak
+// RSS, about 75 s of CPU), to see the growth past 10M.
 func pipelineSizes() []benchSize {
 	if os.Getenv("CUSTNET_BENCH_30M") == "" {
 		return benchSizes
