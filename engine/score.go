@@ -271,18 +271,53 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 		if err != nil {
 			return err
 		}
-		for _, a := range res.Aggregates {
-			var change any
-			if a.Change != nil {
-				change = *a.Change
-			}
-			if _, err := c.ExecContext(ctx, `INSERT INTO strategy_aggregates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-				res.AsOf, window, a.Dimension, a.Group, a.Strategy, a.Customers, a.Mean, a.Median, a.ActiveShare, change); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertAggregates(ctx, c, ar, res.AsOf, window, res.Aggregates)
 	})
+}
+
+var aggregateSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "dimension", Type: arrow.BinaryTypes.String},
+	{Name: "grp", Type: arrow.BinaryTypes.String},
+	{Name: "strategy", Type: arrow.BinaryTypes.String},
+	{Name: "customers", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "mean", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "median", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "active_share", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "change", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+}, nil)
+
+// insertAggregates appends aggs to strategy_aggregates in one statement over
+// an Arrow view: there is a row per group and strategy, half a million of
+// them with a million customers in small communities, too many to insert
+// one statement at a time.
+func insertAggregates(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, asOf time.Time, window string, aggs []strategies.GroupStats) error {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, aggregateSchema)
+	defer b.Release()
+	for _, a := range aggs {
+		b.Field(0).(*array.StringBuilder).Append(a.Dimension)
+		b.Field(1).(*array.StringBuilder).Append(a.Group)
+		b.Field(2).(*array.StringBuilder).Append(a.Strategy)
+		b.Field(3).(*array.Int64Builder).Append(int64(a.Customers))
+		b.Field(4).(*array.Float64Builder).Append(a.Mean)
+		b.Field(5).(*array.Float64Builder).Append(a.Median)
+		b.Field(6).(*array.Float64Builder).Append(a.ActiveShare)
+		if a.Change != nil {
+			b.Field(7).(*array.Float64Builder).Append(*a.Change)
+		} else {
+			b.Field(7).AppendNull()
+		}
+	}
+	rel, release, err := registerRecords(ar, "aggregates_in", aggregateSchema, b)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		release()
+		c.ExecContext(context.Background(), `DROP VIEW IF EXISTS `+rel)
+	}()
+	_, err = c.ExecContext(ctx, `INSERT INTO strategy_aggregates SELECT $1, $2, dimension, grp, strategy, customers,
+		mean, median, active_share, change FROM `+rel, asOf, window)
+	return err
 }
 
 // Scores returns a customer's latest strategy scores with explanations, or
