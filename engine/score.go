@@ -91,6 +91,17 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)
 		run := func(w strategies.Window) (*strategies.Result, error) {
 			t := time.Now()
+			if w.AsOf.IsZero() {
+				// The latest event's date, resolved here so that the feature
+				// query reads scoring_events once (see strategies.FeatureSQL).
+				var last sql.NullTime
+				if err := c.QueryRowContext(ctx, `SELECT CAST(max("at") AS DATE) FROM scoring_events`).Scan(&last); err != nil {
+					return nil, fmt.Errorf("features: latest event: %w", err)
+				}
+				if last.Valid {
+					w.AsOf = last.Time
+				}
+			}
 			q, err := strategies.FeatureSQL(w, cfg)
 			if err != nil {
 				return nil, errorf(KindBadInput, "", "%v", err)
