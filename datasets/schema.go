@@ -1,8 +1,11 @@
 package datasets
 
-// SchemaVersion is the version of [SchemaSQL]. The engine records it in the
-// store and refuses stores written by a newer custnet.
-const SchemaVersion = 1
+// SchemaVersion is the version of the store's layout: [SchemaSQL] and the
+// engine's derived tables, including how their columns encode values. The
+// engine records it in the store and refuses stores written by a newer
+// custnet. Version 2 stores scores.explanation in a compact form (drivers as
+// numbers, sentences rendered when read); version 1 stores still read.
+const SchemaVersion = 2
 
 // SchemaSQL creates the canonical tables (DuckDB dialect). It is idempotent.
 //

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS scores (
 	"window" VARCHAR NOT NULL,
 	access DOUBLE, engage DOUBLE, customize DOUBLE, connect DOUBLE, collaborate DOUBLE,
 	composite DOUBLE,
-	explanation VARCHAR -- JSON text (stored unparsed: DuckDB's JSON functions read it as it is)
+	explanation VARCHAR -- compact JSON text, drivers as numbers (strategies.Result.AppendStoredExplanation); read with strategies.ParseExplanation
 );
 CREATE TABLE IF NOT EXISTS strategy_aggregates (
 	as_of TIMESTAMP, "window" VARCHAR,

@@ -60,7 +60,7 @@ func (e *Engine) reportStrategies(ctx context.Context, r *reports.Report) error 
 		}
 		sec.Groups = append(sec.Groups, *means[k])
 	}
-	for _, s := range datasets.Strategies {
+	for si, s := range datasets.Strategies {
 		h := reports.Histogram{Strategy: string(s)}
 		rows, err := e.db.QueryContext(ctx, `SELECT least(floor(`+string(s)+` / 5), 19)::INTEGER AS bin, count(*) FROM scores GROUP BY bin`)
 		if err != nil {
@@ -78,19 +78,22 @@ func (e *Engine) reportStrategies(ctx context.Context, r *reports.Report) error 
 		rows.Close()
 		sec.Histograms = append(sec.Histograms, h)
 		top := reports.TopList{Strategy: string(s)}
-		rows, err = e.db.QueryContext(ctx, `SELECT customer_id, `+string(s)+`, explanation::VARCHAR FROM scores
-			ORDER BY `+string(s)+` DESC, customer_id LIMIT 20`)
+		rows, err = e.db.QueryContext(ctx, `SELECT customer_id, access, engage, customize, connect, collaborate, composite,
+			explanation FROM scores ORDER BY `+string(s)+` DESC, customer_id LIMIT 20`)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var tc reports.TopCustomer
+			vals := make([]float64, len(datasets.Strategies))
+			var composite float64
 			var js string
-			if err := rows.Scan(&tc.CustomerID, &tc.Score, &js); err != nil {
+			if err := rows.Scan(&tc.CustomerID, &vals[0], &vals[1], &vals[2], &vals[3], &vals[4], &composite, &js); err != nil {
 				rows.Close()
 				return err
 			}
-			tc.Explanation = sentenceFor(js, s)
+			tc.Score = vals[si]
+			tc.Explanation = sentenceFor(tc.CustomerID, vals, composite, js, s)
 			top.Rows = append(top.Rows, tc)
 		}
 		rows.Close()
@@ -117,10 +120,11 @@ func setScore(sc *reports.Scores, strategy string, v float64) {
 	}
 }
 
-// sentenceFor picks one strategy's sentence out of a stored explanation.
-func sentenceFor(js string, s datasets.Strategy) string {
-	var ex strategies.Explanation
-	if json.Unmarshal([]byte(js), &ex) != nil {
+// sentenceFor renders one strategy's sentence out of a stored explanation
+// and the customer's scores; "" when the explanation does not read.
+func sentenceFor(customer string, scores []float64, composite float64, js string, s datasets.Strategy) string {
+	ex, err := strategies.ParseExplanation(customer, scores, composite, []byte(js))
+	if err != nil {
 		return ""
 	}
 	for _, r := range ex.Strategies {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -90,6 +91,17 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)
 		run := func(w strategies.Window) (*strategies.Result, error) {
 			t := time.Now()
+			if w.AsOf.IsZero() {
+				// The latest event's date, resolved here so that the feature
+				// query reads scoring_events once (see strategies.FeatureSQL).
+				var last sql.NullTime
+				if err := c.QueryRowContext(ctx, `SELECT CAST(max("at") AS DATE) FROM scoring_events`).Scan(&last); err != nil {
+					return nil, fmt.Errorf("features: latest event: %w", err)
+				}
+				if last.Valid {
+					w.AsOf = last.Time
+				}
+			}
 			q, err := strategies.FeatureSQL(w, cfg)
 			if err != nil {
 				return nil, errorf(KindBadInput, "", "%v", err)
@@ -204,9 +216,10 @@ var scoreSchema = arrow.NewSchema([]arrow.Field{
 }, nil)
 
 // writeScores replaces the scores and strategy_aggregates tables in one
-// transaction. Score rows, with their explanation JSON, are built in
-// batches and streamed to DuckDB as they are made, so memory stays bounded
-// by a batch rather than growing with the number of customers.
+// transaction. Score rows, with their explanations in the compact stored
+// form (strategies.Result.AppendStoredExplanation), are built in batches
+// and streamed to DuckDB as they are made, so memory stays bounded by a
+// batch rather than growing with the number of customers.
 func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *ScoreResult) error {
 	window := fmt.Sprintf("%dd", res.Days)
 	return e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
@@ -216,11 +229,11 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 		pctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		out := make(chan arrow.RecordBatch, 1)
-		var buildErr error
 		go func() {
 			defer close(out)
 			b := array.NewRecordBuilder(memory.DefaultAllocator, scoreSchema)
 			defer b.Release()
+			var js []byte
 			send := func() bool {
 				rec := b.NewRecordBatch()
 				select {
@@ -237,12 +250,8 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 					b.Field(1 + k).(*array.Float64Builder).Append(r.Scores[st][i])
 				}
 				b.Field(6).(*array.Float64Builder).Append(r.Composite[i])
-				js, err := json.Marshal(r.Explain(i))
-				if err != nil {
-					buildErr = err
-					return
-				}
-				b.Field(7).(*array.StringBuilder).Append(string(js))
+				js = r.AppendStoredExplanation(js[:0], i)
+				b.Field(7).(*array.StringBuilder).BinaryBuilder.Append(js)
 				if (i+1)%batchRows == 0 && !send() {
 					return
 				}
@@ -251,7 +260,7 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 				send()
 			}
 		}()
-		reader := newChanReader(scoreSchema, out, func() error { return buildErr })
+		reader := newChanReader(scoreSchema, out, func() error { return nil })
 		release, err := ar.RegisterView(reader, "scores_in")
 		if err != nil {
 			cancel()
@@ -271,18 +280,53 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 		if err != nil {
 			return err
 		}
-		for _, a := range res.Aggregates {
-			var change any
-			if a.Change != nil {
-				change = *a.Change
-			}
-			if _, err := c.ExecContext(ctx, `INSERT INTO strategy_aggregates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-				res.AsOf, window, a.Dimension, a.Group, a.Strategy, a.Customers, a.Mean, a.Median, a.ActiveShare, change); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertAggregates(ctx, c, ar, res.AsOf, window, res.Aggregates)
 	})
+}
+
+var aggregateSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "dimension", Type: arrow.BinaryTypes.String},
+	{Name: "grp", Type: arrow.BinaryTypes.String},
+	{Name: "strategy", Type: arrow.BinaryTypes.String},
+	{Name: "customers", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "mean", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "median", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "active_share", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "change", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+}, nil)
+
+// insertAggregates appends aggs to strategy_aggregates in one statement over
+// an Arrow view: there is a row per group and strategy (82,302 of them for a
+// million generated customers in 13,712 communities), too many to insert
+// one statement at a time.
+func insertAggregates(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, asOf time.Time, window string, aggs []strategies.GroupStats) error {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, aggregateSchema)
+	defer b.Release()
+	for _, a := range aggs {
+		b.Field(0).(*array.StringBuilder).Append(a.Dimension)
+		b.Field(1).(*array.StringBuilder).Append(a.Group)
+		b.Field(2).(*array.StringBuilder).Append(a.Strategy)
+		b.Field(3).(*array.Int64Builder).Append(int64(a.Customers))
+		b.Field(4).(*array.Float64Builder).Append(a.Mean)
+		b.Field(5).(*array.Float64Builder).Append(a.Median)
+		b.Field(6).(*array.Float64Builder).Append(a.ActiveShare)
+		if a.Change != nil {
+			b.Field(7).(*array.Float64Builder).Append(*a.Change)
+		} else {
+			b.Field(7).AppendNull()
+		}
+	}
+	rel, release, err := registerRecords(ar, "aggregates_in", aggregateSchema, b)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		release()
+		c.ExecContext(context.Background(), `DROP VIEW IF EXISTS `+rel)
+	}()
+	_, err = c.ExecContext(ctx, `INSERT INTO strategy_aggregates SELECT $1, $2, dimension, grp, strategy, customers,
+		mean, median, active_share, change FROM `+rel, asOf, window)
+	return err
 }
 
 // Scores returns a customer's latest strategy scores with explanations, or
@@ -290,10 +334,10 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 func (e *Engine) Scores(ctx context.Context, customer string) (*CustomerScores, error) {
 	op := "scores of customer " + customer
 	cs := &CustomerScores{Customer: customer, Scores: map[string]float64{}}
-	var vals [5]float64
+	vals := make([]float64, len(datasets.Strategies))
 	var expl string
 	err := e.db.QueryRowContext(ctx, `SELECT as_of, "window", access, engage, customize, connect, collaborate, composite,
-		explanation::VARCHAR FROM scores WHERE customer_id = $1`, customer).
+		explanation FROM scores WHERE customer_id = $1`, customer).
 		Scan(&cs.AsOf, &cs.Window, &vals[0], &vals[1], &vals[2], &vals[3], &vals[4], &cs.Composite, &expl)
 	if err == sql.ErrNoRows {
 		return nil, errorf(KindNotFound, op, "no scores for customer %s (not scored yet, or no analytics consent)", customer)
@@ -304,14 +348,16 @@ func (e *Engine) Scores(ctx context.Context, customer string) (*CustomerScores, 
 	for k, s := range datasets.Strategies {
 		cs.Scores[string(s)] = vals[k]
 	}
-	if err := json.Unmarshal([]byte(expl), &cs.Explanation); err != nil {
+	if cs.Explanation, err = strategies.ParseExplanation(customer, vals, cs.Composite, []byte(expl)); err != nil {
 		return nil, wrap(op, err)
 	}
 	return cs, nil
 }
 
 // ExportScores copies the scores table to out as parquet, csv or jsonl,
-// through a temporary file and a rename. It returns the number of rows.
+// through a temporary file and a rename. Each row's explanation is the
+// full [strategies.Explanation] JSON, sentences included (a nested object
+// in jsonl, text otherwise). It returns the number of rows.
 func (e *Engine) ExportScores(ctx context.Context, format, out string) (int64, error) {
 	op := "export scores to " + out
 	opts := map[string]string{"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}[format]
@@ -326,15 +372,73 @@ func (e *Engine) ExportScores(ctx context.Context, format, out string) (int64, e
 		return 0, errorf(KindNotFound, op, "no scores yet: run custnet score")
 	}
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
-	explanation := "explanation"
+	explanation := explanationUDFName + `(customer_id, access, engage, customize, connect, collaborate, composite, explanation)`
 	if format == "jsonl" {
-		explanation = "explanation::JSON AS explanation" // a nested object rather than a string
+		explanation += "::JSON" // a nested object rather than a string
 	}
-	_, err := e.db.ExecContext(ctx, `COPY (SELECT customer_id, as_of, "window", access, engage, customize, connect, collaborate,
-		composite, `+explanation+` FROM scores ORDER BY customer_id) TO `+quote(tmp)+` (`+opts+`)`)
+	err := e.conn(ctx, func(c *sql.Conn, _ *duckdb.Arrow) error {
+		if err := registerExplanationUDF(c); err != nil {
+			return err
+		}
+		_, err := c.ExecContext(ctx, `COPY (SELECT customer_id, as_of, "window", access, engage, customize, connect, collaborate,
+			composite, `+explanation+` AS explanation FROM scores ORDER BY customer_id) TO `+quote(tmp)+` (`+opts+`)`)
+		return err
+	})
 	if err != nil {
 		os.Remove(tmp)
 		return 0, wrap(op, err)
 	}
 	return n, wrap(op, os.Rename(tmp, out))
+}
+
+// explanationUDFName is the SQL function that renders a stored explanation:
+// custnet_explanation(customer_id, access, engage, customize, connect,
+// collaborate, composite, explanation) returns the full
+// [strategies.Explanation] JSON as text (see [strategies.ParseExplanation]).
+const explanationUDFName = "custnet_explanation"
+
+// explanationUDF implements [explanationUDFName] for DuckDB.
+type explanationUDF struct{}
+
+func (explanationUDF) Config() duckdb.ScalarFuncConfig {
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	double, _ := duckdb.NewTypeInfo(duckdb.TYPE_DOUBLE)
+	in := []duckdb.TypeInfo{varchar}
+	for range len(datasets.Strategies) + 1 { // the strategies and the composite
+		in = append(in, double)
+	}
+	return duckdb.ScalarFuncConfig{InputTypeInfos: append(in, varchar), ResultTypeInfo: varchar}
+}
+
+func (explanationUDF) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(v []driver.Value) (any, error) {
+		ns := len(datasets.Strategies)
+		scores := make([]float64, ns)
+		for k := range scores {
+			scores[k] = v[1+k].(float64)
+		}
+		ex, err := strategies.ParseExplanation(v[0].(string), scores, v[1+ns].(float64), []byte(v[2+ns].(string)))
+		if err != nil {
+			return nil, err
+		}
+		js, err := json.Marshal(ex)
+		return string(js), err
+	}}
+}
+
+// registerExplanationUDF makes [explanationUDFName] callable in the
+// database of c. DuckDB keeps scalar functions in its system catalog, shared
+// by every connection of a database (and by engines that opened the same
+// file in this process), so a second registration finds it there.
+func registerExplanationUDF(c *sql.Conn) error {
+	err := duckdb.RegisterScalarUDF(c, explanationUDFName, explanationUDF{})
+	if err == nil {
+		return nil
+	}
+	var exists bool
+	if qerr := c.QueryRowContext(context.Background(), `SELECT count(*) > 0 FROM duckdb_functions() WHERE function_name = $1`,
+		explanationUDFName).Scan(&exists); qerr == nil && exists {
+		return nil
+	}
+	return fmt.Errorf("register %s: %w", explanationUDFName, err)
 }

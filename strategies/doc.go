@@ -11,7 +11,9 @@
 // Go: each feature becomes a mid-rank percentile within the scored
 // population, each strategy is the weighted mean of its features'
 // percentiles and the composite is the weighted mean of the five strategies.
-// [Result.Explain] names the features that moved a customer's scores most,
+// [Result.Explain] names the features that moved a customer's scores most
+// ([Result.AppendStoredExplanation] writes that as the compact JSON the
+// engine stores, [ParseExplanation] reads it back with its sentences),
 // [Aggregate] summarises scores per group and [Maturity] turns the
 // aggregates into sentences for the business.
 //

@@ -46,49 +46,59 @@ type Driver struct {
 // CustomerIDs).
 func (r *Result) Explain(i int) Explanation {
 	e := Explanation{CustomerID: r.CustomerIDs[i], Composite: round2(r.Composite[i])}
+	var buf []Driver
 	for si, s := range datasets.Strategies {
-		var ds []Driver
-		for k, f := range features {
-			w := r.cfg.featureW[k]
-			if f.Strategy != s || w == 0 {
-				continue
-			}
-			p := r.Percentiles[k][i]
-			ds = append(ds, Driver{
-				Feature:    f.Name,
-				Value:      r.values.Columns[k][i],
-				Percentile: round2(p),
-				Effect:     w * (p - r.meanPct[k]) / r.weightSu[si],
-			})
-		}
-		// Stable: equal effects keep feature order.
-		slices.SortStableFunc(ds, func(a, b Driver) int {
-			x, y := math.Abs(a.Effect), math.Abs(b.Effect)
-			switch {
-			case x > y:
-				return -1
-			case x < y:
-				return 1
-			}
-			return 0
-		})
-		keep := min(2, len(ds))
-		if len(ds) > 2 && math.Abs(ds[2].Effect) >= 1 {
-			keep = 3
-		}
-		ds = ds[:keep]
-		for j := range ds {
-			ds[j].Effect = round2(ds[j].Effect)
-		}
+		buf = r.drivers(buf[:0], i, si)
 		score := r.Scores[s][i]
 		e.Strategies = append(e.Strategies, StrategyReasoning{
 			Strategy: s,
 			Score:    round2(score),
-			Drivers:  ds,
-			Sentence: sentence(s, score, ds),
+			Drivers:  slices.Clone(buf),
+			Sentence: sentence(s, score, buf),
 		})
 	}
 	return e
+}
+
+// maxDrivers is the most drivers an explanation names per strategy.
+const maxDrivers = 3
+
+// drivers appends to dst the drivers of customer i's score on strategy si
+// (an index into [datasets.Strategies]): of the features with a positive
+// weight, those with the largest |effect| (equal effects keep feature
+// order), always two and a third when it moved the score by at least one
+// point, with percentile and effect rounded to two decimals.
+func (r *Result) drivers(dst []Driver, i, si int) []Driver {
+	s := datasets.Strategies[si]
+	var top [maxDrivers]Driver // the largest effects so far, in order
+	n := 0
+	for k, f := range features {
+		w := r.cfg.featureW[k]
+		if f.Strategy != s || w == 0 {
+			continue
+		}
+		p := r.Percentiles[k][i]
+		effect := w * (p - r.meanPct[k]) / r.weightSu[si]
+		j := n
+		for j > 0 && math.Abs(effect) > math.Abs(top[j-1].Effect) {
+			j--
+		}
+		if j == len(top) {
+			continue
+		}
+		copy(top[j+1:], top[j:n])
+		top[j] = Driver{Feature: f.Name, Value: r.values.Columns[k][i], Percentile: p, Effect: effect}
+		n = min(n+1, len(top))
+	}
+	keep := min(2, n)
+	if n > 2 && math.Abs(top[2].Effect) >= 1 {
+		keep = 3
+	}
+	for _, d := range top[:keep] {
+		d.Percentile, d.Effect = round2(d.Percentile), round2(d.Effect)
+		dst = append(dst, d)
+	}
+	return dst
 }
 
 // sentence renders "CONNECT 86: PageRank 0.0031 (top 3%); shares: none".

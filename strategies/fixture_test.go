@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"math"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,6 +126,27 @@ func TestFixture(t *testing.T) {
 		} {
 			if got := res.Explain(tc.i).Strategies[3].Sentence; got != tc.want {
 				t.Errorf("%s: sentence = %q, want %q", res.CustomerIDs[tc.i], got, tc.want)
+			}
+		}
+	})
+	t.Run("the stored explanation holds the drivers as numbers and reads back as Explain", func(t *testing.T) {
+		// c04 CONNECT, as above: shares 4, participation 0.5 and
+		// conversations 2, each at percentile 95, effects 8.55, 6.95, 6.95.
+		stored := string(res.AppendStoredExplanation(nil, 3))
+		if want := `"connect":[["shares",4,95,8.55],["participation",0.5,95,6.95],["conversations",2,95,6.95]]`; !strings.Contains(stored, want) {
+			t.Errorf("c04 stored = %s, want it to contain %s", stored, want)
+		}
+		for i, id := range res.CustomerIDs {
+			var scores []float64
+			for _, s := range datasets.Strategies {
+				scores = append(scores, res.Scores[s][i])
+			}
+			got, err := ParseExplanation(id, scores, res.Composite[i], res.AppendStoredExplanation(nil, i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if exp := res.Explain(i); !reflect.DeepEqual(got, exp) {
+				t.Errorf("%s: read back %+v, want %+v", id, got, exp)
 			}
 		}
 	})

@@ -40,12 +40,17 @@ func (w Window) days() int {
 //     are used, one per customer (the latest computed_at wins);
 //   - customers: customer_id of known customers.
 //
-// The result has one row per customer in scoring_events ∪ customers, ordered
-// by customer_id, with columns customer_id VARCHAR, as_of DATE (the
-// window's last day; NULL when no event has a timestamp) and then every
-// feature in [Features] order as DOUBLE, never NULL: a customer without
-// activity of a feature's kind gets 0, or the window length for
-// lower-is-better features.
+// Pass an explicit AsOf when it is known: without one the query also reads
+// scoring_events for its latest date, and DuckDB then materialises
+// scoring_events as a whole, which costs memory at millions of events.
+//
+// The result has one row per customer in customers or with an event in the
+// window (the engine's stores name every event's customer in customers, so
+// there that is every consented customer), ordered by customer_id, with
+// columns customer_id VARCHAR, as_of DATE (the window's last day; NULL when
+// no event has a timestamp) and then every feature in [Features] order as
+// DOUBLE, never NULL: a customer without activity of a feature's kind gets
+// 0, or the window length for lower-is-better features.
 func FeatureSQL(w Window, cfg *Config) (string, error) {
 	if w.Days < 0 {
 		return "", fmt.Errorf("feature sql: window of %d days", w.Days)
@@ -109,7 +114,8 @@ func FeatureSQL(w Window, cfg *Config) (string, error) {
 const featureQuery = `WITH
 params AS (SELECT {as_of} AS as_of),
 win AS (
-	SELECT e.customer_id, e."at" AS ts, CAST(e."at" AS DATE) AS d, e.action, e.channel, e.item_id, e.peer_id, e.value
+	SELECT e.customer_id, CAST(e."at" AS DATE) AS d, CAST(hour(e."at") AS TINYINT) AS h, CAST(dayofweek(e."at") AS TINYINT) AS dow,
+		e.action, e.channel, e.item_id, e.peer_id, e.value
 	FROM scoring_events e, params p
 	WHERE e."at" IS NULL OR (CAST(e."at" AS DATE) > p.as_of - {days} AND CAST(e."at" AS DATE) <= p.as_of)
 ),
@@ -118,8 +124,8 @@ base AS (
 		count(*) AS events,
 		count(*) FILTER (WHERE action IN ({visits})) AS visits,
 		count(*) FILTER (WHERE channel IN ('mobile', 'app')) AS mobile_events,
-		bit_count(bit_or(CAST(1 AS BIGINT) << hour(ts))) AS hours_covered,
-		bit_count(bit_or(CAST(1 AS BIGINT) << dayofweek(ts))) AS weekdays_covered,
+		bit_count(bit_or(CAST(1 AS INTEGER) << h)) AS hours_covered,
+		bit_count(bit_or(CAST(1 AS TINYINT) << dow)) AS weekdays_covered,
 		count(*) FILTER (WHERE action IN ({engage})) AS content_events,
 		sum(value) FILTER (WHERE action IN ('view', 'read', 'watch', 'dwell')) AS dwell_total,
 		median(value) FILTER (WHERE action IN ('view', 'read', 'watch', 'dwell')) AS dwell_median,
@@ -146,13 +152,13 @@ da AS (
 		count(*) FILTER (WHERE NOT has_call) AS self_days,
 		max(d) AS last_day,
 		count(*) FILTER (WHERE engaged) AS engage_days,
-		min(d) FILTER (WHERE engaged) AS first_engage
+		min(d) FILTER (WHERE engaged) AS first_engage,
+		list(d ORDER BY d) AS ds
 	FROM days GROUP BY customer_id
 ),
 g AS (
-	SELECT customer_id, median(gap) AS median_gap FROM (
-		SELECT customer_id, CAST(d - lag(d) OVER (PARTITION BY customer_id ORDER BY d) AS DOUBLE) AS gap FROM days
-	) WHERE gap IS NOT NULL GROUP BY customer_id
+	SELECT customer_id, list_median(list_transform(range(1, len(ds)), i -> CAST(ds[i + 1] - ds[i] AS DOUBLE))) AS median_gap
+	FROM da
 ),
 ch AS (
 	SELECT customer_id, count(*) AS channels, sum(c) AS tot, sum(c * log2(c)) AS clogc
@@ -210,7 +216,7 @@ co AS (
 		WHERE action IN ({collaborate}) AND peer_id IS NOT NULL AND peer_id <> customer_id
 	) GROUP BY customer_id
 ),
-ids AS (SELECT customer_id FROM scoring_events UNION SELECT customer_id FROM customers)
+ids AS (SELECT customer_id FROM win UNION SELECT customer_id FROM customers)
 SELECT ids.customer_id, p.as_of{features}
 FROM ids CROSS JOIN params p
 LEFT JOIN base b ON b.customer_id = ids.customer_id
