@@ -65,7 +65,8 @@ type Engine struct {
 	writeMu sync.Mutex // serialises write transactions inside this process
 
 	served   atomic.Pointer[served] // the model Recommend uses; nil until Train or LoadModel
-	consents consentCache           // latest personalization decisions, for Recommend
+	consents consentCache           // latest ledger decisions, for Recommend and Append
+	appends  appendQueue            // Append calls waiting for a group commit
 }
 
 // Open opens (creating if needed) the store described by opts, migrates its
@@ -121,6 +122,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	db := sql.OpenDB(connector)
 	db.SetMaxIdleConns(4 * opts.Threads) // DuckDB connections are cheap; keep them for concurrent readers
 	e := &Engine{db: db, connector: connector, opts: opts, log: log}
+	e.appends.turn = make(chan struct{}, 1)
 	if err := e.migrate(ctx); err != nil {
 		db.Close()
 		return nil, classifyOpen(op, err)
@@ -237,10 +239,25 @@ func (e *Engine) conn(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arrow)
 // Arrow interface, for views of Go-built batches): it commits when f
 // succeeds and rolls back otherwise, even when ctx is done, so a failed or
 // canceled step leaves the store as before. Writes are serialised within
-// the process.
+// the process. f must not write the consent ledger: see writeLedgerTx.
 func (e *Engine) writeTx(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arrow) error) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	return e.tx(ctx, f)
+}
+
+// writeLedgerTx is writeTx for transactions that may add ledger records:
+// it drops the consent cache once the transaction is over, still holding
+// the write lock, so that no writer sees a cache older than the ledger.
+func (e *Engine) writeLedgerTx(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arrow) error) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	defer e.consents.reset()
+	return e.tx(ctx, f)
+}
+
+// tx runs f in one transaction; the caller holds writeMu.
+func (e *Engine) tx(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arrow) error) error {
 	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 			return err
@@ -252,7 +269,6 @@ func (e *Engine) writeTx(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arr
 			return err
 		}
 		_, err := c.ExecContext(ctx, "COMMIT")
-		e.consents.reset() // a write may have changed the ledger
 		return err
 	})
 }

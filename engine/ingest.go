@@ -111,7 +111,11 @@ func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, 
 	}
 	start := time.Now()
 	res := &IngestResult{Format: format, Path: opt.Path, Declared: opt.AssumeConsent, Started: start.UTC()}
-	err := e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+	write := e.writeTx
+	if opt.Consents != "" || len(opt.AssumeConsent) > 0 {
+		write = e.writeLedgerTx // the batch adds ledger records
+	}
+	err := write(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		return e.ingestTx(ctx, c, ar, opt, format, res)
 	})
 	if err != nil {
@@ -210,12 +214,17 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	for _, f := range res.Files {
 		sha = append(sha, f.SHA256)
 	}
+	return recordProvenance(ctx, c, res, strings.Join(sha, ","), opt.AssumeConsent)
+}
+
+// recordProvenance writes the ingests row of one batch.
+func recordProvenance(ctx context.Context, c *sql.Conn, res *IngestResult, sha string, declared []string) error {
 	var smin, smax, sstep any
 	if res.Scale != nil {
 		smin, smax, sstep = res.Scale.Min, res.Scale.Max, res.Scale.Step
 	}
-	_, err = c.ExecContext(ctx, `INSERT INTO ingests VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now()::TIMESTAMP)`,
-		batch, format, opt.Path, strings.Join(sha, ","), strings.Join(opt.AssumeConsent, ","),
+	_, err := c.ExecContext(ctx, `INSERT INTO ingests VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now()::TIMESTAMP)`,
+		res.BatchID, res.Format, res.Path, sha, strings.Join(declared, ","),
 		res.Read, res.Loaded, res.Duplicate, res.Rejected, res.WithoutConsent, smin, smax, sstep, res.Started)
 	if err != nil {
 		return fmt.Errorf("record provenance: %w", err)

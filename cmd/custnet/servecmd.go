@@ -89,7 +89,7 @@ everything but recommendations. --addr binds 127.0.0.1 unless a host is given.`,
 	f.StringVar(&train, "train", "knn-baseline", "model to train at start when --model is not given (\"\" for none)")
 	f.StringVar(&tokenFile, "token-file", "", "file holding the operator token (default: $"+tokenEnv+")")
 	f.Int64Var(&opt.MaxBodyBytes, "max-body", 8<<20, "largest request body in bytes")
-	f.IntVar(&opt.MaxConcurrentIngests, "max-ingests", 2, "event batches decoded and ingested at once")
+	f.IntVar(&opt.MaxConcurrentIngests, "max-ingests", 16, "event batches decoded and stored at once (as many more may queue; beyond that 503)")
 	f.DurationVar(&opt.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
 	return cmd
 }
