@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // JSONEventParser parses events given one JSON object each, with the
@@ -63,8 +64,9 @@ func (p *JSONEventParser) parse(obj []byte, e *Event) (reason, customer string, 
 }
 
 // CheckEvent returns "" or the reason e is not a valid canonical event: an
-// empty customer, an action outside the vocabulary, or a time before 1970
-// or more than a day in the future. It is what every format reader checks,
+// empty customer, an action outside the vocabulary, a text field that is
+// not valid UTF-8 or holds a NUL character, or a time before 1970 or more
+// than a day in the future. It is what every format reader checks,
 // for events built by other code.
 func CheckEvent(e *Event) string {
 	switch {
@@ -75,6 +77,14 @@ func CheckEvent(e *Event) string {
 	}
 	if _, ok := byName[e.Action]; !ok {
 		return fmt.Sprintf("action %q is not in the vocabulary", e.Action)
+	}
+	for _, f := range [...]struct{ name, v string }{{"customer_id", e.Customer}, {"channel", e.Channel}, {"item_id", e.Item}, {"peer_id", e.Peer}} {
+		switch {
+		case !utf8.ValidString(f.v):
+			return fmt.Sprintf("%s is not valid UTF-8", f.name)
+		case strings.IndexByte(f.v, 0) >= 0:
+			return fmt.Sprintf("%s contains a NUL character", f.name)
+		}
 	}
 	if e.HasAt {
 		return newClock().check(e.At, time.UnixMicro(e.At).UTC().Format(time.RFC3339Nano))

@@ -164,12 +164,8 @@ func (e *Engine) commitAppends(group []*appendReq) {
 var appendSchema = arrow.NewSchema(append(stageSchema.Fields(), arrow.Field{Name: "batch_id", Type: arrow.PrimitiveTypes.Int64}), nil)
 
 // appendTx stores the group's batches; the caller holds writeMu, so the
-// consent cache cannot change underneath.
+// consent cache and the store cannot change underneath.
 func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, group []*appendReq) error {
-	var last int64
-	if err := c.QueryRowContext(ctx, `SELECT COALESCE(max(batch_id), 0) FROM ingests`).Scan(&last); err != nil {
-		return err
-	}
 	// The gate and the duplicates within the group, in Go.
 	type cand struct {
 		ev  *datasets.Event
@@ -180,7 +176,7 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 	started := time.Now().UTC()
 	err := e.readConsents(ctx, func(m map[string]decisions) {
 		for i, r := range group {
-			r.res = &IngestResult{BatchID: last + 1 + int64(i), Format: appendFormat, Path: r.source, Read: int64(len(r.events)), Started: started}
+			r.res = &IngestResult{Format: appendFormat, Path: r.source, Read: int64(len(r.events)), Started: started}
 			for k := range r.events {
 				ev := &r.events[k]
 				switch {
@@ -197,38 +193,66 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 	if err != nil {
 		return fmt.Errorf("consent gate: %w", err)
 	}
-	// Duplicates of stored events: one scan of the store's event ids.
-	var stored idSet
+	// One statement looks up what the store has already: the last batch
+	// id, the candidates' event ids (duplicates), their customers and items
+	// (whose bare rows exist). DuckDB's statements cost far more than
+	// their rows here, so fewer is faster.
+	ids, customers, items := make([]string, len(cands)), map[string]bool{}, map[string]bool{}
+	for i, cd := range cands {
+		ids[i] = strconv.FormatUint(cd.ev.ID, 10)
+		customers[cd.ev.Customer] = false
+		if cd.ev.Item != "" {
+			items[cd.ev.Item] = false
+		}
+	}
+	q := `SELECT 0, COALESCE(max(batch_id), 0)::VARCHAR FROM ingests`
 	if len(cands) > 0 {
-		var q strings.Builder
-		q.WriteString(`SELECT event_id FROM events WHERE event_id IN (`)
-		for i, cd := range cands {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(strconv.FormatUint(cd.ev.ID, 10))
+		q += ` UNION ALL SELECT 1, event_id::VARCHAR FROM events WHERE event_id IN (` + strings.Join(ids, ",") + `)
+			UNION ALL SELECT 2, customer_id FROM customers WHERE customer_id IN (` + quoteKeys(customers) + `)`
+	}
+	if len(items) > 0 {
+		q += ` UNION ALL SELECT 3, item_id FROM items WHERE item_id IN (` + quoteKeys(items) + `)`
+	}
+	var last int64
+	var stored idSet
+	rows, err := c.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("look up the store: %w", err)
+	}
+	for rows.Next() {
+		var kind int
+		var v string
+		if err := rows.Scan(&kind, &v); err != nil {
+			rows.Close()
+			return err
 		}
-		q.WriteByte(')')
-		rows, err := c.QueryContext(ctx, q.String())
-		if err != nil {
-			return fmt.Errorf("find stored duplicates: %w", err)
-		}
-		for rows.Next() {
+		switch kind {
+		case 0:
+			last, err = strconv.ParseInt(v, 10, 64)
+		case 1:
 			var id uint64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
+			id, err = strconv.ParseUint(v, 10, 64)
 			stored.add(id)
+		case 2:
+			customers[v] = true
+		case 3:
+			items[v] = true
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
+			rows.Close()
 			return err
 		}
 	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, r := range group {
+		r.res.BatchID = last + 1 + int64(i)
+	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, appendSchema)
 	defer b.Release()
-	customers, items := map[string]bool{}, map[string]bool{}
+	var newCustomers, newItems []string
 	for _, cd := range cands {
 		r := group[cd.req]
 		if !stored.add(cd.ev.ID) {
@@ -238,9 +262,13 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 		r.res.Loaded++
 		appendStaged(b, cd.ev)
 		b.Field(8).(*array.Int64Builder).Append(r.res.BatchID)
-		customers[cd.ev.Customer] = true
-		if cd.ev.Item != "" {
+		if !customers[cd.ev.Customer] {
+			customers[cd.ev.Customer] = true
+			newCustomers = append(newCustomers, cd.ev.Customer)
+		}
+		if cd.ev.Item != "" && !items[cd.ev.Item] {
 			items[cd.ev.Item] = true
+			newItems = append(newItems, cd.ev.Item)
 		}
 	}
 	if b.Field(0).Len() > 0 {
@@ -256,29 +284,36 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 		if _, err := c.ExecContext(ctx, `DROP VIEW IF EXISTS `+rel); err != nil {
 			return err
 		}
-		if _, err := c.ExecContext(ctx, `INSERT INTO customers SELECT id, '{}'::JSON, $2 FROM unnest($1::VARCHAR[]) t(id) ON CONFLICT DO NOTHING`,
-			keys(customers), appendFormat); err != nil {
+	}
+	// Bare rows for customers and items new to the store (no other
+	// writer runs: the caller holds writeMu).
+	if len(newCustomers) > 0 {
+		if _, err := c.ExecContext(ctx, `INSERT INTO customers SELECT id, '{}'::JSON, $2 FROM unnest($1::VARCHAR[]) t(id)`,
+			newCustomers, appendFormat); err != nil {
 			return fmt.Errorf("store customers: %w", err)
 		}
-		if len(items) > 0 {
-			if _, err := c.ExecContext(ctx, `INSERT INTO items SELECT id, NULL, '{}'::JSON, $2 FROM unnest($1::VARCHAR[]) t(id) ON CONFLICT DO NOTHING`,
-				keys(items), appendFormat); err != nil {
-				return fmt.Errorf("store items: %w", err)
-			}
+	}
+	if len(newItems) > 0 {
+		if _, err := c.ExecContext(ctx, `INSERT INTO items SELECT id, NULL, '{}'::JSON, $2 FROM unnest($1::VARCHAR[]) t(id)`,
+			newItems, appendFormat); err != nil {
+			return fmt.Errorf("store items: %w", err)
 		}
 	}
-	for _, r := range group {
-		if err := recordProvenance(ctx, c, r.res, "", nil); err != nil {
-			return err
-		}
+	prov := make([]provenance, len(group))
+	for i, r := range group {
+		prov[i] = provenance{res: r.res}
 	}
-	return nil
+	return recordProvenance(ctx, c, prov...)
 }
 
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
+// quoteKeys lists the keys of m as SQL string literals, comma-separated.
+func quoteKeys(m map[string]bool) string {
+	var b strings.Builder
 	for k := range m {
-		out = append(out, k)
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(quote(k))
 	}
-	return out
+	return b.String()
 }

@@ -61,6 +61,7 @@ type served struct {
 	// popular lists the training items by number of ratings, most first:
 	// what a consented customer the model has no data about is offered.
 	popular []int32
+	tops    topCache // lists Recommend computed with this model
 }
 
 // Train fits a recommender on the ratings (or, for implicit models, every
@@ -212,7 +213,9 @@ type Recommendation struct {
 // first, from the served model (see [Engine.Train] and [Engine.LoadModel]).
 // It fails with [ErrNoConsent] when the customer has no active
 // personalization consent, and [ErrNotFound] when the model does not know
-// them. Safe for concurrent use.
+// them. Consent is checked on every call; the lists themselves depend only
+// on the served model, so they are kept and reused until another model is
+// served. Safe for concurrent use.
 func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recommendation, error) {
 	op := "recommend for customer " + customer
 	s := e.served.Load()
@@ -235,7 +238,17 @@ func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recom
 		}
 		return nil, errorf(KindNoConsent, op, "customer %s has no active personalization consent, so custnet makes no recommendations for them", customer)
 	}
-	return e.recommend(s, customer, n)
+	if n <= 0 {
+		n = 10
+	}
+	if l, ok := s.tops.get(customer, n); ok {
+		return l, nil
+	}
+	l, err := e.recommend(s, customer, n)
+	if err == nil {
+		s.tops.put(customer, n, l)
+	}
+	return l, err
 }
 
 func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation, error) {
