@@ -52,8 +52,9 @@ const appendFormat = "events"
 //     table, and bare customer and item rows for ids new to the store.
 //
 // Concurrent calls are committed together (group commit): the calls
-// waiting while a transaction runs share the next one, each with its own
-// batch id and result, so a busy server pays one commit for many batches.
+// arriving while a transaction runs, or within [Options.CommitInterval] of
+// the last one's start, share the next one, each with its own batch id and
+// result, so a busy server pays one commit for many batches.
 // Validation happens before grouping, so a bad batch never sinks another;
 // a failure of the shared transaction (an I/O error, say) fails every call
 // of the group and stores none of them. Append returns once its batch is
@@ -97,6 +98,12 @@ func (e *Engine) Append(ctx context.Context, events []datasets.Event, opt Append
 	// becomes the committer of everything pending, itself included.
 	select {
 	case q.turn <- struct{}{}:
+		// Holding the turn, let the batches of the next CommitInterval
+		// gather behind this one (others wait on the turn meanwhile).
+		if wait := time.Until(q.lastStart.Add(e.opts.CommitInterval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		q.lastStart = time.Now()
 		q.mu.Lock()
 		group := q.pending
 		q.pending = nil
@@ -119,6 +126,9 @@ type appendQueue struct {
 	mu      sync.Mutex
 	pending []*appendReq
 	turn    chan struct{} // capacity 1: held by the call committing a group
+	// lastStart is when the last group was taken; read and written only
+	// by the holder of turn.
+	lastStart time.Time
 }
 
 // appendReq is one Append call: its validated events, and its answer once
