@@ -89,6 +89,7 @@ func (e *Engine) Append(ctx context.Context, events []datasets.Event, opt Append
 	if len(bad) > 0 {
 		return nil, &Error{Kind: KindBadInput, Op: op, Err: &RejectsError{Rejects: bad}}
 	}
+	start := time.Now()
 	req := &appendReq{ctx: ctx, source: opt.Source, events: evs, done: make(chan struct{})}
 	q := &e.appends
 	q.mu.Lock()
@@ -116,6 +117,7 @@ func (e *Engine) Append(ctx context.Context, events []datasets.Event, opt Append
 	if req.err != nil {
 		return nil, wrap(op, req.err)
 	}
+	req.res.Seconds = time.Since(start).Seconds()
 	e.log.Debug("appended", "source", opt.Source, "batch", req.res.BatchID, "read", req.res.Read,
 		"loaded", req.res.Loaded, "duplicate", req.res.Duplicate, "without_consent", req.res.WithoutConsent)
 	return req.res, nil
