@@ -188,7 +188,7 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 	started := time.Now().UTC()
 	err := e.readConsents(ctx, func(m map[string]decisions) {
 		for i, r := range group {
-			r.res = &IngestResult{Format: appendFormat, Path: r.source, Read: int64(len(r.events)), Started: started}
+			r.res = &IngestResult{Format: appendFormat, Path: r.source, Files: []datasets.SourceFile{}, Read: int64(len(r.events)), Started: started}
 			for k := range r.events {
 				ev := &r.events[k]
 				switch {
