@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,6 +220,7 @@ func serveLoad(b *testing.B, cfg serveLoadConfig) {
 	var firstErr atomic.Value
 
 	b.ResetTimer()
+	cpu0 := processCPU()
 	start := time.Now().Add(50 * time.Millisecond)
 	var wg sync.WaitGroup
 	var recRes, batchRes []serveResult
@@ -262,6 +264,7 @@ func serveLoad(b *testing.B, cfg serveLoadConfig) {
 	}()
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	if err := stop(); err != nil {
 		b.Errorf("graceful shutdown: %v", err)
@@ -330,6 +333,19 @@ func serveLoad(b *testing.B, cfg serveLoadConfig) {
 	b.ReportMetric(ms(serveQ(batchLat, 0.99)), "batch_p99_ms")
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(batchesPerCommit(b, e), "batches/commit")
+	// The CPU the process (server and load generator) used, in cores: on a
+	// machine shared with other work, what the load costs, whatever the
+	// latency the sharing causes.
+	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cpu_cores")
+}
+
+// processCPU is the user and system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // serveDo sends req and returns the body of a 200 answer, or nil.
