@@ -46,7 +46,8 @@ type Options struct {
 	// commit waits for the rest of it, so that busy appenders share fewer,
 	// larger transactions (DuckDB spends about a millisecond of CPU on
 	// each small write transaction and statement, whatever its size). A
-	// batch after a quiet spell commits at once. Zero: 10ms; negative: no
+	// batch after a quiet spell commits at once; one caller appending in a
+	// loop gets at most one batch per interval. Zero: 10ms; negative: no
 	// wait.
 	CommitInterval time.Duration
 	// Progress, when set, receives progress of long steps. Nil: silent.
