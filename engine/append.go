@@ -99,17 +99,23 @@ func (e *Engine) Append(ctx context.Context, events []datasets.Event, opt Append
 	// becomes the committer of everything pending, itself included.
 	select {
 	case q.turn <- struct{}{}:
-		// Holding the turn, let the batches of the next CommitInterval
-		// gather behind this one (others wait on the turn meanwhile).
-		if wait := time.Until(q.lastStart.Add(e.opts.CommitInterval)); wait > 0 {
-			time.Sleep(wait)
+		select {
+		case <-req.done:
+			// The group before took this request; the turn goes to the
+			// calls still waiting for it.
+		default:
+			// Holding the turn, let the batches of the rest of the
+			// CommitInterval gather behind this one.
+			if wait := time.Until(q.lastStart.Add(e.opts.CommitInterval)); wait > 0 {
+				time.Sleep(wait)
+			}
+			q.lastStart = time.Now()
+			q.mu.Lock()
+			group := q.pending
+			q.pending = nil
+			q.mu.Unlock()
+			e.commitAppends(group)
 		}
-		q.lastStart = time.Now()
-		q.mu.Lock()
-		group := q.pending
-		q.pending = nil
-		q.mu.Unlock()
-		e.commitAppends(group)
 		<-q.turn
 	case <-req.done:
 	}
