@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -346,35 +345,14 @@ func readEvents(ctx context.Context, path string, sink Sink, opt ReadOptions) (S
 
 // readEventsJSONL reads one JSON object per line.
 func readEventsJSONL(ctx context.Context, src *source, sink Sink, opt ReadOptions) (int64, error) {
-	clk := newClock()
+	p := NewJSONEventParser()
 	var e Event
-	var row eventFields
-	var idBuf []byte
 	return lineScan{}.run(ctx, src, sink, opt, func(no int64, line []byte) error {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(line, &m); err != nil {
-			return sink.Reject(Reject{File: src.path, Line: no, Reason: "not a JSON object: " + err.Error(), Raw: rawText(line)})
-		}
-		var unknown []string
-		row = eventFields{}
-		for k, v := range m {
-			c := eventColumn(k)
-			if c < 0 {
-				unknown = append(unknown, fmt.Sprintf("%q", k))
-				continue
-			}
-			s, ok := jsonScalar(v)
-			if !ok {
-				return sink.Reject(Reject{File: src.path, Line: no, Reason: fmt.Sprintf("field %q is not a string, number or null", k), Raw: rawText(line)})
-			}
-			row[c] = s
-		}
-		if len(unknown) > 0 {
-			sort.Strings(unknown)
-			return &InputError{File: src.path, Line: no, Reason: fmt.Sprintf("unknown fields %s (known: %s)",
-				strings.Join(unknown, ", "), strings.Join(eventColumnNames[:], ", "))}
-		}
-		if r, cust := row.fill(clk, &e, &idBuf); r != "" {
+		r, cust, unknown := p.parse(line, &e)
+		switch {
+		case unknown:
+			return &InputError{File: src.path, Line: no, Reason: r}
+		case r != "":
 			return sink.Reject(Reject{File: src.path, Line: no, Reason: r, Raw: rawText(line), Customer: cust})
 		}
 		return sink.Event(&e)

@@ -146,7 +146,16 @@ func (s *streamSink) Event(e *datasets.Event) error {
 	}
 	s.gate.note(e.Customer)
 	s.gate.note(e.Peer)
-	b := s.b
+	appendStaged(s.b, e)
+	s.n++
+	if s.n == batchRows {
+		return s.flush()
+	}
+	return nil
+}
+
+// appendStaged appends e to b, whose first fields are stageSchema's.
+func appendStaged(b *array.RecordBuilder, e *datasets.Event) {
 	b.Field(0).(*array.Uint64Builder).Append(e.ID)
 	if e.HasAt {
 		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(e.At))
@@ -163,11 +172,6 @@ func (s *streamSink) Event(e *datasets.Event) error {
 	} else {
 		b.Field(7).AppendNull()
 	}
-	s.n++
-	if s.n == batchRows {
-		return s.flush()
-	}
-	return nil
 }
 
 func (s *streamSink) flush() error {

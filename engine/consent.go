@@ -52,10 +52,15 @@ func (e *Engine) Grant(ctx context.Context, customer, purpose, source string) er
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	at := time.Now().UTC()
 	_, err := e.db.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source) VALUES ($1, $2, true, $3, $4)`,
-		customer, purpose, time.Now().UTC(), source)
-	e.consents.reset()
-	return wrap(op, err)
+		customer, purpose, at, source)
+	if err != nil {
+		e.consents.reset() // whether the record made it is unknown
+		return wrap(op, err)
+	}
+	e.consents.apply(customer, purpose, true, at)
+	return nil
 }
 
 // Revoke appends a revocation to the ledger and, in the same transaction,
@@ -85,8 +90,9 @@ func (e *Engine) Revoke(ctx context.Context, customer, purpose, source string) (
 		return nil, wrap(op, err)
 	}
 	defer tx.Rollback()
+	at := time.Now().UTC()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source) VALUES ($1, $2, false, $3, $4)`,
-		customer, purpose, time.Now().UTC(), source); err != nil {
+		customer, purpose, at, source); err != nil {
 		return nil, wrap(op, err)
 	}
 	tables := customerTables
@@ -107,11 +113,11 @@ func (e *Engine) Revoke(ctx context.Context, customer, purpose, source string) (
 			return nil, wrap(op, err)
 		}
 	}
-	err = tx.Commit()
-	e.consents.reset()
-	if err != nil {
+	if err := tx.Commit(); err != nil {
+		e.consents.reset() // whether the record made it is unknown
 		return nil, wrap(op, err)
 	}
+	e.consents.apply(customer, purpose, false, at)
 	e.log.Info("revoked", "customer", customer, "purpose", purpose, "erased", res.Erased)
 	return res, nil
 }

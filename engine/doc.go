@@ -10,6 +10,10 @@
 //
 //	go build -tags duckdb_arrow ./...
 //
+// Data enters through [Engine.Ingest] (files, in one transaction per file)
+// or [Engine.Append] (small batches of parsed events, such as a server's
+// requests; concurrent calls share a transaction).
+//
 // Consent is enforced here: an event is stored only when its customer has an
 // active analytics basis in the ledger, and [Engine.Revoke] erases a
 // customer's traces in one transaction.

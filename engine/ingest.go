@@ -111,7 +111,11 @@ func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, 
 	}
 	start := time.Now()
 	res := &IngestResult{Format: format, Path: opt.Path, Declared: opt.AssumeConsent, Started: start.UTC()}
-	err := e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+	write := e.writeTx
+	if opt.Consents != "" || len(opt.AssumeConsent) > 0 {
+		write = e.writeLedgerTx // the batch adds ledger records
+	}
+	err := write(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		return e.ingestTx(ctx, c, ar, opt, format, res)
 	})
 	if err != nil {
@@ -210,14 +214,40 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	for _, f := range res.Files {
 		sha = append(sha, f.SHA256)
 	}
-	var smin, smax, sstep any
-	if res.Scale != nil {
-		smin, smax, sstep = res.Scale.Min, res.Scale.Max, res.Scale.Step
+	return recordProvenance(ctx, c, provenance{res, strings.Join(sha, ","), opt.AssumeConsent})
+}
+
+// provenance is one batch's row of the ingests table.
+type provenance struct {
+	res      *IngestResult
+	sha      string   // the source files' SHA-256 digests, comma-separated
+	declared []string // purposes the operator declared
+}
+
+// recordProvenance writes the ingests rows of batches, in one statement.
+func recordProvenance(ctx context.Context, c *sql.Conn, rows ...provenance) error {
+	const cols = 14
+	var q strings.Builder
+	q.WriteString(`INSERT INTO ingests VALUES `)
+	args := make([]any, 0, cols*len(rows))
+	for i, p := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		for k := 1; k <= cols; k++ {
+			fmt.Fprintf(&q, "$%d, ", i*cols+k)
+		}
+		q.WriteString(`now()::TIMESTAMP)`)
+		res := p.res
+		var smin, smax, sstep any
+		if res.Scale != nil {
+			smin, smax, sstep = res.Scale.Min, res.Scale.Max, res.Scale.Step
+		}
+		args = append(args, res.BatchID, res.Format, res.Path, p.sha, strings.Join(p.declared, ","),
+			res.Read, res.Loaded, res.Duplicate, res.Rejected, res.WithoutConsent, smin, smax, sstep, res.Started)
 	}
-	_, err = c.ExecContext(ctx, `INSERT INTO ingests VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now()::TIMESTAMP)`,
-		batch, format, opt.Path, strings.Join(sha, ","), strings.Join(opt.AssumeConsent, ","),
-		res.Read, res.Loaded, res.Duplicate, res.Rejected, res.WithoutConsent, smin, smax, sstep, res.Started)
-	if err != nil {
+	if _, err := c.ExecContext(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("record provenance: %w", err)
 	}
 	return nil

@@ -61,6 +61,7 @@ type served struct {
 	// popular lists the training items by number of ratings, most first:
 	// what a consented customer the model has no data about is offered.
 	popular []int32
+	tops    topCache // lists Recommend computed with this model
 }
 
 // Train fits a recommender on the ratings (or, for implicit models, every
@@ -212,7 +213,9 @@ type Recommendation struct {
 // first, from the served model (see [Engine.Train] and [Engine.LoadModel]).
 // It fails with [ErrNoConsent] when the customer has no active
 // personalization consent, and [ErrNotFound] when the model does not know
-// them. Safe for concurrent use.
+// them. Consent is checked on every call; the lists themselves depend only
+// on the served model, so they are kept and reused until another model is
+// served. Safe for concurrent use.
 func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recommendation, error) {
 	op := "recommend for customer " + customer
 	s := e.served.Load()
@@ -235,7 +238,17 @@ func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recom
 		}
 		return nil, errorf(KindNoConsent, op, "customer %s has no active personalization consent, so custnet makes no recommendations for them", customer)
 	}
-	return e.recommend(s, customer, n)
+	if n <= 0 {
+		n = 10
+	}
+	if l, ok := s.tops.get(customer, n); ok {
+		return l, nil
+	}
+	l, err := e.recommend(s, customer, n)
+	if err == nil {
+		s.tops.put(customer, n, l)
+	}
+	return l, err
 }
 
 func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation, error) {
@@ -283,21 +296,67 @@ func (e *Engine) RecommendAll(ctx context.Context, n int, out string) (int, erro
 	if s == nil {
 		return 0, errorf(KindNotFound, op, "no model: train one (custnet train) or load one")
 	}
+	ids, lists, err := e.consentedLists(ctx, op, s, n, -1)
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	if err := e.writeRecommendations(ctx, s.m.Name(), ids, lists, out); err != nil {
+		return 0, wrap(op, err)
+	}
+	return len(ids), nil
+}
+
+// WarmRecommendations computes, in parallel, the top-n lists of the
+// customers with an active personalization consent and keeps them for
+// [Engine.Recommend] (as many as its cache holds, about a million
+// recommendations; n ≤ 0 means 10), so that a server answers its first
+// requests as fast as the later ones. It returns the number of lists kept.
+// It changes nothing in the store, and consent is still checked on every
+// Recommend call.
+func (e *Engine) WarmRecommendations(ctx context.Context, n int) (int, error) {
+	const op = "warm recommendations"
+	s := e.served.Load()
+	if s == nil {
+		return 0, errorf(KindNotFound, op, "no model: train one (custnet train) or load one")
+	}
+	if n <= 0 {
+		n = 10
+	}
+	ids, lists, err := e.consentedLists(ctx, op, s, n, maxCachedRecs/n)
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	for i, id := range ids {
+		s.tops.put(id, n, lists[i])
+	}
+	return len(ids), nil
+}
+
+// consentedLists computes the top-n lists of the customers with an active
+// personalization consent, in id order, with GOMAXPROCS workers; limit ≥ 0
+// keeps only the first limit customers.
+func (e *Engine) consentedLists(ctx context.Context, op string, s *served, n, limit int) ([]string, [][]Recommendation, error) {
 	var ids []string
 	rows, err := e.db.QueryContext(ctx, activeSQL("personalization"))
 	if err != nil {
-		return 0, wrap(op, err)
+		return nil, nil, err
 	}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return 0, wrap(op, err)
+			return nil, nil, err
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
 	sort.Strings(ids)
+	if limit >= 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
 	lists := make([][]Recommendation, len(ids))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -319,13 +378,10 @@ func (e *Engine) RecommendAll(ctx context.Context, n int, out string) (int, erro
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return 0, wrap(op, err)
+		return nil, nil, err
 	}
 	e.progress(op, int64(len(ids)), int64(len(ids)), true)
-	if err := e.writeRecommendations(ctx, s.m.Name(), ids, lists, out); err != nil {
-		return 0, wrap(op, err)
-	}
-	return len(ids), nil
+	return ids, lists, nil
 }
 
 var recSchema = arrow.NewSchema([]arrow.Field{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,4 +171,60 @@ func TestRepeatedRatingsKeepTheFilesLast(t *testing.T) {
 			t.Errorf("customer 308, item %s: rating %v, want the file's last %v", m.ItemID(i), ratings[k], w)
 		}
 	}
+}
+
+func TestRecommendReusesListsOnlyWhileTheModelAndConsentHold(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := context.Background()
+	ingestML100k(t, e)
+	if _, err := e.Train(ctx, TrainOptions{Model: "knn-baseline"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a warmed list is what the model computes", func(t *testing.T) {
+		n, err := e.WarmRecommendations(ctx, 10)
+		if err != nil || n != 943 {
+			t.Fatalf("warmed %d lists, %v; want the 943 consented customers", n, err)
+		}
+		s := e.served.Load()
+		for _, c := range []string{"1", "500", "943"} {
+			want, _ := e.recommend(s, c, 10)
+			got, err := e.Recommend(ctx, c, 10)
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("customer %s: %v, %v; computed %v", c, got, err, want)
+			}
+		}
+	})
+	t.Run("changing a returned list does not change the next answer", func(t *testing.T) {
+		a, _ := e.Recommend(ctx, "7", 5)
+		a[0].ItemID = "changed"
+		b, _ := e.Recommend(ctx, "7", 5)
+		if b[0].ItemID == "changed" {
+			t.Fatal("the cache hands out its own slice")
+		}
+	})
+	t.Run("a revoked personalization consent is refused even with a list kept", func(t *testing.T) {
+		if _, err := e.Recommend(ctx, "9", 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Revoke(ctx, "9", "personalization", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Recommend(ctx, "9", 10); !errors.Is(err, ErrNoConsent) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("a new model starts with no lists kept", func(t *testing.T) {
+		if _, err := e.Train(ctx, TrainOptions{Model: "baseline"}); err != nil {
+			t.Fatal(err)
+		}
+		s := e.served.Load()
+		if len(s.tops.lists) != 0 {
+			t.Fatalf("%d lists carried over to a new model", len(s.tops.lists))
+		}
+		got, _ := e.Recommend(ctx, "1", 10)
+		want, _ := e.recommend(s, "1", 10)
+		if !slices.Equal(got, want) {
+			t.Fatalf("after retraining: %v, want %v", got, want)
+		}
+	})
 }

@@ -24,10 +24,15 @@
 //	GET  /healthz                                 anyone
 //
 // POST /v1/events stores a batch whole or not at all: a batch with a bad
-// event is answered 422 with the reason of each bad event (by position) and
-// nothing is stored; an accepted batch is answered 200 with its provenance
-// ([engine.IngestResult]) once it is committed. Events of customers without
-// an active analytics consent in the ledger are counted, not stored.
+// event is answered 422 with the reasons of its first bad events (at most
+// 10, by position) and nothing is stored; an accepted batch is answered 200
+// with its provenance ([engine.IngestResult]) once it is committed. Events
+// of customers without an active analytics consent in the ledger are
+// counted, not stored. Batches posted at the same time share one
+// transaction ([engine.Engine.Append]) but keep their own answers. At most
+// [Options.MaxConcurrentIngests] batches are stored at once and as many
+// wait; a batch beyond that is answered 503 with Retry-After at once, so
+// the backlog stays bounded.
 //
 // Errors are JSON objects {"error": "...", "kind": "..."} where kind is an
 // engine error kind ("bad input", "no consent", "not found", "locked") or

@@ -1,14 +1,10 @@
 package server
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 
 	"github.com/custnet/custnet/datasets"
 	"github.com/custnet/custnet/engine"
@@ -28,26 +24,27 @@ type EventsRequest struct {
 
 // RowReject is why one event of a rejected batch is bad. Index is the
 // 0-based position of the event in the request's events array. A rejected
-// batch lists its first bad events (the engine stops at 10).
+// batch lists its first bad events (at most 10).
 type RowReject struct {
 	Index  int    `json:"index"`
 	Reason string `json:"reason"`
 }
 
-// requestSource stands for the temporary file in what the engine reports.
-const requestSource = "request body"
+// maxRowRejects bounds the reasons a rejected batch lists.
+const maxRowRejects = 10
 
-// events stores a batch whole or not at all: it writes the batch to a
-// temporary JSON Lines file (one event per line, so line n is event n-1)
-// and ingests it in strict mode, which stores nothing when any row is bad.
+// requestSource is the provenance of a batch posted to /v1/events.
+const requestSource = "POST /v1/events"
+
+// events stores a batch whole or not at all: it parses every event, rejects
+// the batch with per-event reasons when any is bad, and otherwise hands it
+// to [engine.Engine.Append], which commits it (with the batches posted at
+// the same time) and answers once it is stored.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	select {
-	case s.ingests <- struct{}{}:
-		defer func() { <-s.ingests }()
-	case <-r.Context().Done():
-		writeError(w, http.StatusServiceUnavailable, "gave up waiting for an ingest slot", "unavailable")
+	if !s.ingestSlot(w, r) {
 		return
 	}
+	defer func() { <-s.ingests }()
 	var req EventsRequest
 	if !s.decodeBody(w, r, &req) {
 		return
@@ -60,45 +57,27 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "the batch has no events", "bad input")
 		return
 	}
+	p := datasets.NewJSONEventParser()
+	events := make([]datasets.Event, len(req.Events))
 	var bad []RowReject
-	for i, ev := range req.Events {
-		if b := bytes.TrimSpace(ev); len(b) == 0 || b[0] != '{' {
-			bad = append(bad, RowReject{Index: i, Reason: "not a JSON object"})
+	for i, raw := range req.Events {
+		if reason := p.Parse(raw, &events[i]); reason != "" && len(bad) < maxRowRejects {
+			bad = append(bad, RowReject{Index: i, Reason: reason})
 		}
 	}
 	if len(bad) > 0 {
 		s.rejectBatch(w, bad)
 		return
 	}
-	path, err := s.writeBatch(req.Events)
-	if path != "" {
-		defer os.Remove(path)
-	}
+	res, err := s.e.Append(r.Context(), events, engine.AppendOptions{Source: requestSource})
 	if err != nil {
-		s.log.Error("write event batch", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal error; the server log has the details", "other")
-		return
-	}
-	res, err := s.e.Ingest(r.Context(), engine.IngestOptions{Path: path, Format: "events", UseLedger: true, Strict: true})
-	if err != nil {
-		if engine.KindOf(err) == engine.KindBadInput {
-			var re *engine.RejectsError
-			if errors.As(err, &re) {
-				rows := make([]RowReject, len(re.Rejects))
-				for i, r := range re.Rejects {
-					// Line n of the batch file is event n-1 of the request.
-					rows[i] = RowReject{Index: int(r.Line) - 1, Reason: strings.ReplaceAll(r.Reason, path, requestSource)}
-				}
-				s.rejectBatch(w, rows)
-				return
+		var re *engine.RejectsError
+		if engine.KindOf(err) == engine.KindBadInput && errors.As(err, &re) {
+			rows := make([]RowReject, len(re.Rejects))
+			for i, r := range re.Rejects {
+				rows[i] = RowReject{Index: int(r.Line) - 1, Reason: r.Reason} // Line is the 1-based position
 			}
-			var ie *datasets.InputError
-			if errors.As(err, &ie) && ie.Line > 0 {
-				s.rejectBatch(w, []RowReject{{Index: int(ie.Line) - 1, Reason: strings.ReplaceAll(ie.Reason, path, requestSource)}})
-				return
-			}
-			s.metrics.batches("rejected")
-			writeError(w, http.StatusUnprocessableEntity, strings.ReplaceAll(err.Error(), path, requestSource), "bad input")
+			s.rejectBatch(w, rows)
 			return
 		}
 		s.metrics.batches("failed")
@@ -106,11 +85,36 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.ingested(res)
-	res.Path = requestSource
-	for i := range res.Files {
-		res.Files[i].Path = requestSource
-	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// ingestSlot takes one of the MaxConcurrentIngests slots, waiting behind at
+// most as many other batches. When the queue is deeper than that, or the
+// request is canceled while waiting, it answers 503 with Retry-After and
+// returns false: a bounded backlog rather than one that grows until the
+// timeouts hit.
+func (s *Server) ingestSlot(w http.ResponseWriter, r *http.Request) bool {
+	select {
+	case s.ingests <- struct{}{}:
+		return true
+	default:
+	}
+	if s.ingestWaiting.Add(1) > int64(cap(s.ingests)) {
+		s.ingestWaiting.Add(-1)
+		s.metrics.batches("shed")
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "too many event batches are queued; nothing was stored, retry later", "unavailable")
+		return false
+	}
+	defer s.ingestWaiting.Add(-1)
+	select {
+	case s.ingests <- struct{}{}:
+		return true
+	case <-r.Context().Done():
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "gave up waiting for an ingest slot; nothing was stored", "unavailable")
+		return false
+	}
 }
 
 func (s *Server) rejectBatch(w http.ResponseWriter, rows []RowReject) {
@@ -120,29 +124,4 @@ func (s *Server) rejectBatch(w http.ResponseWriter, rows []RowReject) {
 		msg = fmt.Sprintf("event %d: %s; nothing was stored", rows[0].Index, rows[0].Reason)
 	}
 	writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: msg, Kind: engine.KindBadInput.String(), Rejects: rows})
-}
-
-// writeBatch writes events to a temporary JSON Lines file, one compacted
-// object per line.
-func (s *Server) writeBatch(events []json.RawMessage) (string, error) {
-	f, err := os.CreateTemp(s.opt.TempDir, "custnet-events-*.jsonl")
-	if err != nil {
-		return "", err
-	}
-	bw := bufio.NewWriterSize(f, 64<<10)
-	var line bytes.Buffer
-	for _, ev := range events {
-		line.Reset()
-		if err := json.Compact(&line, ev); err != nil {
-			f.Close()
-			return f.Name(), err
-		}
-		line.WriteByte('\n')
-		bw.Write(line.Bytes())
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return f.Name(), err
-	}
-	return f.Name(), f.Close()
 }

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custnet/custnet/engine"
 )
@@ -141,6 +144,70 @@ func TestEventBatchesAreStoredWholeOrRejectedWhole(t *testing.T) {
 			if !strings.Contains(string(page), want) {
 				t.Errorf("metrics lack %q", want)
 			}
+		}
+	})
+}
+
+func TestEventBatchesBeyondTheQueueAreShed(t *testing.T) {
+	e := newTestEngine(t)
+	if err := e.Grant(ctx, "q1", "analytics", "test"); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, e, Options{OperatorToken: testToken, MaxConcurrentIngests: 2})
+	// Hold both slots, so that batches queue behind them.
+	for range cap(f.s.ingests) {
+		f.s.ingests <- struct{}{}
+	}
+	batch := func(i int) string {
+		return fmt.Sprintf(`{"events":[{"customer_id":"q1","action":"visit","item_id":"queued-%d"}]}`, i)
+	}
+	post := func(i int) (*http.Response, error) {
+		req, _ := http.NewRequest("POST", f.url+"/v1/events", strings.NewReader(batch(i)))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	codes := make(chan int, 2)
+	for i := range 2 {
+		go func() {
+			resp, err := post(i)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			codes <- resp.StatusCode
+		}()
+	}
+	for f.s.ingestWaiting.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	t.Run("a batch finding the queue full is refused at once with Retry-After", func(t *testing.T) {
+		resp, err := post(9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("%d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		if n := itemsOf(t, e, "q1")["queued-9"]; n != 0 {
+			t.Fatal("a shed batch was stored")
+		}
+	})
+	t.Run("the queued batches are stored once the slots free up", func(t *testing.T) {
+		for range cap(f.s.ingests) {
+			<-f.s.ingests
+		}
+		for range 2 {
+			if code := <-codes; code != 200 {
+				t.Fatalf("a queued batch got %d", code)
+			}
+		}
+		items := itemsOf(t, e, "q1")
+		if items["queued-0"] != 1 || items["queued-1"] != 1 {
+			t.Fatalf("items %v", items)
 		}
 	})
 }

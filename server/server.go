@@ -46,14 +46,14 @@ type Options struct {
 	// is not acknowledged). Zero: 30s.
 	ShutdownTimeout time.Duration
 	// MaxConcurrentIngests bounds the POST /v1/events requests being
-	// decoded and ingested at once; others wait for a slot (the engine
-	// writes one batch at a time anyway). Zero: 2.
+	// decoded and stored at once (the engine commits concurrent batches
+	// together, see [engine.Engine.Append]). As many more may wait for a
+	// slot; beyond that a batch is refused at once with 503 and
+	// Retry-After, so the backlog stays bounded. Zero: 16.
 	MaxConcurrentIngests int
 	// MaxRecommendations bounds the n parameter of recommendations.
 	// Zero: 1000.
 	MaxRecommendations int
-	// TempDir holds the short-lived files of event batches. Zero: os.TempDir().
-	TempDir string
 	// Logger receives request errors and lifecycle logs. Nil: discarded.
 	Logger *slog.Logger
 }
@@ -64,9 +64,11 @@ type Server struct {
 	opt     Options
 	log     *slog.Logger
 	key     []byte
-	ingests chan struct{}
-	metrics *metrics
-	handler http.Handler
+	ingests chan struct{} // one token per event batch being stored
+	// ingestWaiting counts event batches waiting for a slot in ingests.
+	ingestWaiting atomic.Int64
+	metrics       *metrics
+	handler       http.Handler
 
 	draining atomic.Bool // /healthz reports 503 while shutting down
 }
@@ -101,7 +103,7 @@ func New(e *engine.Engine, opt Options) (*Server, error) {
 		opt.ShutdownTimeout = 30 * time.Second
 	}
 	if opt.MaxConcurrentIngests <= 0 {
-		opt.MaxConcurrentIngests = 2
+		opt.MaxConcurrentIngests = 16
 	}
 	if opt.MaxRecommendations <= 0 {
 		opt.MaxRecommendations = 1000

@@ -29,7 +29,7 @@ func TestNewValidatesOptions(t *testing.T) {
 				if err != nil || s == nil {
 					t.Fatalf("New: %v", err)
 				}
-				if s.opt.MaxBodyBytes != 8<<20 || s.opt.MaxConcurrentIngests != 2 {
+				if s.opt.MaxBodyBytes != 8<<20 || s.opt.MaxConcurrentIngests != 16 {
 					t.Fatalf("defaults not applied: %+v", s.opt)
 				}
 				return

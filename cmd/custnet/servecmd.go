@@ -19,6 +19,7 @@ const tokenEnv = "CUSTNET_TOKEN"
 func (a *app) serveCmd() *cobra.Command {
 	var (
 		store, addr, model, train, tokenFile string
+		warm                                 int
 		opt                                  server.Options
 	)
 	cmd := &cobra.Command{
@@ -41,7 +42,12 @@ GET /metrics (Prometheus), GET /healthz.
 
 The model is loaded from --model FILE (custnet train) or trained at start
 with --train NAME (default knn-baseline); a store without ratings serves
-everything but recommendations. --addr binds 127.0.0.1 unless a host is given.`,
+everything but recommendations. Before listening, serve computes the top-N
+lists (N = --warm, default 10; 0 for none) of the customers with a
+personalization consent, as many as its cache holds, so that the first
+requests are as fast as later ones; a list is reused until another model is
+served, while consent is checked on every request. --addr binds 127.0.0.1
+unless a host is given.`,
 		Example: `  CUSTNET_TOKEN=$(openssl rand -hex 32) custnet serve --store shop.duckdb --model model.cnm
   custnet serve --store shop.duckdb --addr 127.0.0.1:9000 --train knn-baseline --token-file /run/secrets/custnet
   curl -H "Authorization: Bearer $CUSTNET_TOKEN" 'http://127.0.0.1:8080/v1/customers/42/recommendations?n=5'`,
@@ -75,6 +81,17 @@ everything but recommendations. --addr binds 127.0.0.1 unless a host is given.`,
 					return err
 				}
 			}
+			if warm > 0 {
+				start := time.Now()
+				k, err := e.WarmRecommendations(ctx, warm)
+				switch {
+				case engine.KindOf(err) == engine.KindNotFound: // no model
+				case err != nil:
+					return err
+				default:
+					a.log.Info("warmed recommendations", "customers", k, "n", warm, "seconds", time.Since(start).Seconds())
+				}
+			}
 			srv, err := server.New(e, opt)
 			if err != nil {
 				return usageError{err}
@@ -88,8 +105,9 @@ everything but recommendations. --addr binds 127.0.0.1 unless a host is given.`,
 	f.StringVar(&model, "model", "", "model file from custnet train")
 	f.StringVar(&train, "train", "knn-baseline", "model to train at start when --model is not given (\"\" for none)")
 	f.StringVar(&tokenFile, "token-file", "", "file holding the operator token (default: $"+tokenEnv+")")
+	f.IntVar(&warm, "warm", 10, "before listening, compute the top-N lists of consented customers for this N (0: none)")
 	f.Int64Var(&opt.MaxBodyBytes, "max-body", 8<<20, "largest request body in bytes")
-	f.IntVar(&opt.MaxConcurrentIngests, "max-ingests", 2, "event batches decoded and ingested at once")
+	f.IntVar(&opt.MaxConcurrentIngests, "max-ingests", 16, "event batches decoded and stored at once (as many more may queue; beyond that 503)")
 	f.DurationVar(&opt.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
 	return cmd
 }
