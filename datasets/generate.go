@@ -249,16 +249,6 @@ func (t idTable) append(b []byte, i int) []byte {
 	return append(b, d...)
 }
 
-func padID(prefix string, i, width int) string {
-	s := strconv.Itoa(i)
-	b := make([]byte, 0, len(prefix)+width)
-	b = append(b, prefix...)
-	for j := len(s); j < width; j++ {
-		b = append(b, '0')
-	}
-	return string(append(b, s...))
-}
-
 func newGenModel(opt GenerateOptions) *genModel {
 	n, K := opt.Customers, opt.Communities
 	g := &genModel{opt: opt, n: n, items: opt.Items, k: K, total: opt.Events,
