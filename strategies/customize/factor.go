@@ -1,7 +1,6 @@
 package customize
 
 import (
-	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -158,12 +157,7 @@ func (t *factorTop) block(us []int32, n int, excludeSeen bool, w *factorWork, ou
 	}
 	for c := range us {
 		h := w.heaps[c]
-		slices.SortFunc(h, func(a, b Rec) int {
-			if c := cmp.Compare(b.Score, a.Score); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.Item, b.Item)
-		})
+		sortRecs(h)
 		res := make([]Rec, len(h))
 		for k, x := range h {
 			res[k] = Rec{Item: x.Item, Score: x.Score, Because: -1}
