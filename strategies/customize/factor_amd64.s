@@ -2,19 +2,24 @@
 
 #include "textflag.h"
 
+// LOADARGS loads the arguments both kernels share: R12 pk, CX f, DI q,
+// DX ns, R8 bias, R9 out, R10 ostride in bytes.
+#define LOADARGS \
+	MOVQ pk+0(FP), R12; \
+	MOVQ f+8(FP), CX; \
+	MOVQ q+16(FP), DI; \
+	MOVQ ns+24(FP), DX; \
+	MOVQ bias+32(FP), R8; \
+	MOVQ out+40(FP), R9; \
+	MOVQ ostride+48(FP), R10; \
+	SHLQ $2, R10
+
 // func strips4AVX2(pk *float32, f int, q *float32, ns int, bias, out *float32, ostride int)
 // Rows 0-3 of pk (factor-major, 8 floats per factor) × ns strips of 16
 // items: per factor, two item vectors and four broadcast customer factors
 // feed eight accumulators.
 TEXT ·strips4AVX2(SB), NOSPLIT, $0-56
-	MOVQ pk+0(FP), R12
-	MOVQ f+8(FP), CX
-	MOVQ q+16(FP), DI
-	MOVQ ns+24(FP), DX
-	MOVQ bias+32(FP), R8
-	MOVQ out+40(FP), R9
-	MOVQ ostride+48(FP), R10
-	SHLQ $2, R10
+	LOADARGS
 
 strip4:
 	VXORPS Y0, Y0, Y0
@@ -82,14 +87,7 @@ k4:
 // item vectors and eight broadcast customer factors feed sixteen
 // accumulators.
 TEXT ·strips8AVX512(SB), NOSPLIT, $0-56
-	MOVQ pk+0(FP), R12
-	MOVQ f+8(FP), CX
-	MOVQ q+16(FP), DI
-	MOVQ ns+24(FP), DX
-	MOVQ bias+32(FP), R8
-	MOVQ out+40(FP), R9
-	MOVQ ostride+48(FP), R10
-	SHLQ $2, R10
+	LOADARGS
 	MOVQ CX, BX
 	SHLQ $6, BX
 

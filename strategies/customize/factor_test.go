@@ -1,6 +1,7 @@
 package customize
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 	"slices"
@@ -61,13 +62,7 @@ func bruteTop(m *Matrix, u int32, n int, excludeSeen bool, score func(u, i int32
 		all = append(all, Rec{Item: i, Score: float32(score(u, i))})
 	}
 	slices.SortStableFunc(all, func(a, b Rec) int {
-		if a.Score != b.Score {
-			if a.Score > b.Score {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Item - b.Item)
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Item, b.Item))
 	})
 	return all[:min(n, len(all))]
 }
