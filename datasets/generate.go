@@ -128,8 +128,8 @@ type genModel struct {
 	startSec   int64
 	endSec     int64
 	days       int
-	custIDs    []string
-	itemIDs    []string
+	custIDs    idTable
+	itemIDs    idTable
 	comm       []int32
 	count      []int32 // events per customer
 	joinDay    []int32
@@ -213,14 +213,40 @@ const (
 	streamCustomer = 1 << 32
 )
 
-func padID(prefix string, i, width int) string {
-	s := strconv.Itoa(i)
-	b := make([]byte, 0, len(prefix)+width)
-	b = append(b, prefix...)
-	for j := len(s); j < width; j++ {
+// idTable holds the ids prefix+"0…01" to prefix+n, zero-padded to one
+// width, in one string: looking one up reads the bytes of one id and no
+// string header, so that ids drawn at random (peers among millions of
+// customers) cost one cache miss rather than two.
+type idTable struct {
+	all    string
+	prefix string
+	width  int // digits
+	w      int // bytes per id
+}
+
+func newIDTable(prefix string, n int) idTable {
+	t := idTable{prefix: prefix, width: len(strconv.Itoa(n))}
+	t.w = len(prefix) + t.width
+	b := make([]byte, 0, n*t.w)
+	for i := range n {
+		b = t.append(b, i)
+	}
+	t.all = string(b)
+	return t
+}
+
+// at returns id number i (0-based).
+func (t idTable) at(i int) string { return t.all[i*t.w : i*t.w+t.w] }
+
+// append appends id number i to b.
+func (t idTable) append(b []byte, i int) []byte {
+	var num [20]byte
+	d := strconv.AppendInt(num[:0], int64(i+1), 10)
+	b = append(b, t.prefix...)
+	for range t.width - len(d) {
 		b = append(b, '0')
 	}
-	return string(append(b, s...))
+	return append(b, d...)
 }
 
 func newGenModel(opt GenerateOptions) *genModel {
@@ -231,11 +257,7 @@ func newGenModel(opt GenerateOptions) *genModel {
 	g.days = int((g.endSec - g.baseSec + genDay - 1) / genDay)
 	r := genRand(opt.Seed, streamSetup)
 
-	g.custIDs = make([]string, n)
-	w := len(strconv.Itoa(n))
-	for i := range g.custIDs {
-		g.custIDs[i] = padID("c", i+1, w)
-	}
+	g.custIDs = newIDTable("c", n)
 
 	// Communities of uneven size.
 	cw := make([]float64, K)
@@ -385,11 +407,7 @@ func newGenModel(opt GenerateOptions) *genModel {
 	// Items: taste factors, biases, prices, popularity order.
 	ri := genRand(opt.Seed, streamItems)
 	m := opt.Items
-	g.itemIDs = make([]string, m)
-	w = len(strconv.Itoa(m))
-	for i := range g.itemIDs {
-		g.itemIDs[i] = padID("i", i+1, w)
-	}
+	g.itemIDs = newIDTable("i", m)
 	g.itemVec = make([]float32, m*genRank)
 	for i := range g.itemVec {
 		g.itemVec[i] = float32(ri.NormFloat64() * genFactorSD)
@@ -435,7 +453,7 @@ func cumulative(w []float64) []float64 {
 var genFactorSD = math.Sqrt(math.Sqrt(0.64 / genRank))
 
 func (g *genModel) attr(i int) Attr {
-	return Attr{ID: g.custIDs[i], Attrs: map[string]string{
+	return Attr{ID: g.custIDs.at(i), Attrs: map[string]string{
 		"segment":           genSegments[g.segOut[i]],
 		"region":            genRegions[g.regionOut[i]],
 		"age_band":          genAgeBands[g.age[i]],
@@ -451,7 +469,8 @@ func (g *genModel) truth() Truth {
 		BridgeCommunities: map[string][]int{},
 		AnalyticsRefused:  []string{}, PersonalizationRefused: []string{}, AnalyticsRevoked: []string{},
 		Actions: make(map[string]int64, genNumActions)}
-	for i, id := range g.custIDs {
+	for i := range g.n {
+		id := g.custIDs.at(i)
 		t.Community[id] = int(g.comm[i])
 		if b := g.bridge[i]; b >= 0 {
 			t.Bridges = append(t.Bridges, id)
@@ -511,7 +530,7 @@ func Generate(ctx context.Context, opt GenerateOptions, sink GenSink) (Truth, er
 			}
 		}
 		if err := sink.Customer(g.attr(i)); err != nil {
-			return truth, fmt.Errorf("generate: customer %s: %w", g.custIDs[i], err)
+			return truth, fmt.Errorf("generate: customer %s: %w", g.custIDs.at(i), err)
 		}
 	}
 

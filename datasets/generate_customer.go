@@ -164,6 +164,7 @@ type genWorker struct {
 	digCum  [3]float64
 	storeP  float64
 	zipf    *rand.Zipf
+	idBuf   []byte // eventIDInto's buffer
 }
 
 func (w *genWorker) block(ctx context.Context, lo, hi int, blk *genBlock) {
@@ -283,7 +284,7 @@ func (w *genWorker) customer(c int, blk *genBlock) {
 
 	w.consents(c, blk, r)
 
-	id := g.custIDs[c]
+	id := g.custIDs.at(c)
 	for i := range w.slots {
 		sl := &w.slots[i]
 		blk.events = append(blk.events, Event{
@@ -292,12 +293,12 @@ func (w *genWorker) customer(c int, blk *genBlock) {
 		})
 		e := &blk.events[len(blk.events)-1]
 		if sl.item >= 0 {
-			e.Item = g.itemIDs[sl.item]
+			e.Item = g.itemIDs.at(int(sl.item))
 		}
 		if sl.peer >= 0 {
-			e.Peer = g.custIDs[sl.peer]
+			e.Peer = g.custIDs.at(int(sl.peer))
 		}
-		e.ID = EventID("events", e)
+		e.ID = eventIDInto(&w.idBuf, "events", e)
 		blk.counts[sl.act]++
 	}
 }
@@ -308,7 +309,7 @@ func (w *genWorker) consents(c int, blk *genBlock, r *rand.Rand) {
 	if len(w.slots) > 0 {
 		first = w.slots[0].at
 	}
-	id := g.custIDs[c]
+	id := g.custIDs.at(c)
 	rec := func(purpose string, granted bool, at int64) {
 		blk.consents = append(blk.consents, Consent{Customer: id, Purpose: purpose, Granted: granted, At: at * 1e6, Source: "generator"})
 	}

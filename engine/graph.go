@@ -38,8 +38,11 @@ type GraphOptions struct {
 	// SkipBetweenness leaves betweenness at 0 (it is the costliest metric).
 	SkipBetweenness bool
 	// ExactBetweenness is the largest node count for exact betweenness;
-	// above it, 1,000 sampled pivots estimate it (see graph.Betweenness for
-	// the error). Zero: 20,000.
+	// above it, sampled pivots estimate it: as many as an additive error of
+	// 0.1 with probability 0.9 needs (150), fewer on graphs too large for
+	// the work budget of graph.BetweennessOptions.MaxWork. The summary
+	// states the pivots and the error (see graph.PlanBetweenness). Zero:
+	// 20,000.
 	ExactBetweenness int
 }
 

@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -268,7 +266,13 @@ func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation,
 		}
 		return out, nil
 	}
-	recs := s.m.TopN(u, n, true)
+	return s.lists(s.m.TopN(u, n, true)), nil
+}
+
+// lists turns a model's recommendations into the engine's, with titles and
+// reasons.
+func (s *served) lists(recs []customize.Rec) []Recommendation {
+	tr := s.m.Train()
 	out := make([]Recommendation, len(recs))
 	for k, r := range recs {
 		id := tr.ItemID(r.Item)
@@ -282,7 +286,7 @@ func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation,
 			out[k].Reason = fmt.Sprintf("because you rated %s %g", name, r.BecauseRating)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // RecommendAll computes top-n lists for every customer with an active
@@ -357,28 +361,35 @@ func (e *Engine) consentedLists(ctx context.Context, op string, s *served, n, li
 	if limit >= 0 && len(ids) > limit {
 		ids = ids[:limit]
 	}
-	lists := make([][]Recommendation, len(ids))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(ids) || ctx.Err() != nil {
-					return
-				}
-				lists[i], _ = e.recommend(s, ids[i], n)
-				if i%1000 == 0 {
-					e.progress(op, int64(i), int64(len(ids)), false)
-				}
-			}
-		}()
+	if n <= 0 {
+		n = 10
 	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+	// Customers the model knows are ranked in one batch (factor models
+	// score blocks of customers at once, see [customize.TopNAll]); the
+	// others get the popularity list.
+	tr := s.m.Train()
+	lists := make([][]Recommendation, len(ids))
+	var known []int32
+	var at []int
+	for k, id := range ids {
+		if u, ok := tr.CustomerIndex(id); ok {
+			known = append(known, u)
+			at = append(at, k)
+		} else {
+			lists[k], _ = e.recommend(s, id, n)
+		}
+	}
+	const chunk = 1 << 14 // progress granularity
+	for lo := 0; lo < len(known); lo += chunk {
+		hi := min(lo+chunk, len(known))
+		recs, err := customize.TopNAll(ctx, s.m, known[lo:hi], n, true, runtime.GOMAXPROCS(0))
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, r := range recs {
+			lists[at[lo+k]] = s.lists(r)
+		}
+		e.progress(op, int64(len(ids)-len(known)+hi), int64(len(ids)), false)
 	}
 	e.progress(op, int64(len(ids)), int64(len(ids)), true)
 	return ids, lists, nil

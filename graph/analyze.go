@@ -72,6 +72,9 @@ type Summary struct {
 	Degrees []DegreeCount
 	// PageRankIterations is the number of PageRank iterations run.
 	PageRankIterations int
+	// Betweenness says how betweenness was computed: exactly (Pivots 0)
+	// or from sampled pivots with a stated error. Nil when skipped.
+	Betweenness *BetweennessPlan
 }
 
 // Analysis is the result of [Analyze].
@@ -163,6 +166,8 @@ func Analyze(ctx context.Context, g *Graph, opts AnalyzeOptions) (*Analysis, err
 		for x, v := range bc {
 			a.Nodes[x].Betweenness = v
 		}
+		plan := PlanBetweenness(n, g.Edges(), opts.Betweenness)
+		a.Summary.Betweenness = &plan
 		tick()
 	}
 	s := &a.Summary

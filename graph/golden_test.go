@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -350,6 +351,26 @@ func TestWikiVoteMatchesNetworkx(t *testing.T) {
 		t.Logf("largest difference to networkx %.3g", worst)
 		if worst > 1e-6 {
 			t.Errorf("largest difference to networkx %g, want ≤ 1e-6", worst)
+		}
+		for _, eps := range []float64{0, 0.05} { // 0: the default, 0.1
+			opts := BetweennessOptions{ExactLimit: 1000, Epsilon: eps, Source: rand.NewPCG(3, 4)}
+			plan := PlanBetweenness(g.Nodes(), g.Edges(), opts)
+			t.Run(fmt.Sprintf("sampled with %d pivots is within its stated error %.3g", plan.Pivots, plan.Epsilon), func(t *testing.T) {
+				est, err := Betweenness(ctx, g, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				worst := 0.0
+				for i, raw := range gd.Nodes {
+					if x := sub[ef.node(t, raw)]; x >= 0 {
+						worst = max(worst, math.Abs(est[x]-gd.Betweenness[i]))
+					}
+				}
+				t.Logf("largest error %.3g, stated %.3g per node, %.3g for all nodes (confidence %g)", worst, plan.Epsilon, plan.EpsilonAll, plan.Confidence)
+				if plan.Pivots == 0 || worst > plan.Epsilon {
+					t.Errorf("%d pivots: largest error %g, stated %g", plan.Pivots, worst, plan.Epsilon)
+				}
+			})
 		}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 )
 
 // ALSOptions configure "als-implicit": implicit-feedback matrix
@@ -73,7 +72,7 @@ type ALS struct {
 	train *Matrix
 	f     int
 	x, y  []float32 // customers×f, items×f
-	pool  *sync.Pool
+	top   *factorTop
 }
 
 // Fit alternates CG solves for customers and items.
@@ -201,7 +200,11 @@ func symv(g, v, out []float32, f int) {
 	}
 }
 
-func (m *ALS) init() { m.pool = newPool(m.train.Items(), 0) }
+func (m *ALS) init() {
+	m.top = newFactorTop(m.train, m.f, m.x, m.y, nil)
+}
+
+func (m *ALS) factors() *factorTop { return m.top }
 
 // Name returns "als-implicit".
 func (m *ALS) Name() string { return "als-implicit" }
@@ -209,15 +212,7 @@ func (m *ALS) Name() string { return "als-implicit" }
 // Train returns the training matrix.
 func (m *ALS) Train() *Matrix { return m.train }
 
-// TopN ranks items by x_uᵀ y_i.
+// TopN ranks items by x_uᵀ y_i, with the blocked kernel of [TopNAll].
 func (m *ALS) TopN(u int32, n int, excludeSeen bool) []Rec {
-	return topN(m.train, m.pool, m, u, n, excludeSeen)
-}
-
-func (m *ALS) scoreAll(u int32, dst []float32, _ *scratch) {
-	f := m.f
-	xu := m.x[int(u)*f : int(u)*f+f]
-	for i := range dst {
-		dst[i] = dot32(xu, m.y[i*f:i*f+f])
-	}
+	return m.top.topN(u, n, excludeSeen)
 }

@@ -3,6 +3,8 @@ package customize
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -119,5 +121,64 @@ func BenchmarkEpoch(b *testing.B) {
 				b.ReportMetric(float64(splits[0].Train.Len())*float64(b.N)/b.Elapsed().Seconds(), "ratings/s")
 			})
 		}
+	}
+}
+
+// BenchmarkTopNAll measures batch top-10 lists for a synthetic factor
+// model of the 100M-event shape (330k items, 100 factors, every customer
+// with 20 rated items excluded): path=old is one brute-force TopN per
+// customer (dot32 per item, the pre-batch path) on two goroutines,
+// path=batch is TopNAll on two goroutines. An op is 2,048 customers;
+// customers/s is wall, cpu-ns/customer the process CPU time.
+//
+//	go test -tags duckdb_arrow -run '^$' -bench TopNAll -benchtime 3x ./strategies/customize/
+func BenchmarkTopNAll(b *testing.B) {
+	const nu, ni, f, per, batch = 20000, 330000, 100, 20, 2048
+	bld := NewBuilder()
+	for u := range nu {
+		for j := range per {
+			bld.Add("u"+strconv.Itoa(u), "i"+strconv.Itoa((u*per*7919+j*104729)%ni), 4)
+		}
+	}
+	tr, _, err := bld.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	mod := &SVD{train: tr, name: "svd", f: f, bu: make([]float32, tr.Customers()),
+		bi: randFloats(rng, tr.Items()), p: randFloats(rng, tr.Customers()*f), q: randFloats(rng, tr.Items()*f)}
+	mod.init()
+	mod.top.pack()
+	us := make([]int32, batch)
+	for k := range us {
+		us[k] = int32(k * (tr.Customers() / batch))
+	}
+	paths := []struct {
+		name string
+		run  func()
+	}{
+		{"old", func() {
+			_ = parallelFor(context.Background(), 2, len(us), 16, func(_, lo, hi int) {
+				for _, u := range us[lo:hi] {
+					topN(tr, mod.pool, mod, u, 10, true)
+				}
+			})
+		}},
+		{"batch", func() {
+			if _, err := TopNAll(context.Background(), mod, us, 10, true, 2); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
+	for _, p := range paths {
+		b.Run(fmt.Sprintf("path=%s/items=%d/factors=%d", p.name, tr.Items(), f), func(b *testing.B) {
+			c0 := cputime.Process()
+			for b.Loop() {
+				p.run()
+			}
+			n := float64(b.N * batch)
+			b.ReportMetric(n/b.Elapsed().Seconds(), "customers/s")
+			b.ReportMetric(float64(cputime.Process()-c0)/n, "cpu-ns/customer")
+		})
 	}
 }

@@ -28,7 +28,11 @@
 //
 // Hot loops run over contiguous int32/float32 slices; on amd64 with AVX2
 // and FMA the factor-model kernels (dot product, SGD step) use assembly
-// (simd_amd64.s), elsewhere or with the purego build tag pure Go.
+// (simd_amd64.s), and so does the scoring of the factor models' top-N lists
+// (factor_amd64.s: AVX2, or AVX-512 where present); elsewhere or with the
+// purego build tag they are pure Go. [TopNAll] ranks many customers at once,
+// scoring blocks of customers against cache-sized tiles of items for the
+// factor models.
 //
 // The evaluation half of the package ([KFold], [Holdout], [Builder.AddTest],
 // [Evaluate]) runs the same folds for every model and reports RMSE, MAE and

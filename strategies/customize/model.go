@@ -167,13 +167,19 @@ func selectTop(scores []float32, n int, h []Rec, skipInf bool) []Rec {
 			siftDown(h, 0)
 		}
 	}
+	sortRecs(h)
+	return h
+}
+
+// sortRecs orders recommendations best first: higher score, then lower
+// index.
+func sortRecs(h []Rec) {
 	slices.SortFunc(h, func(a, b Rec) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Item, b.Item)
 	})
-	return h
 }
 
 func siftUp(h []Rec, k int) {

@@ -389,6 +389,7 @@ type SVD struct {
 	bu, bi []float32
 	p, q   []float32
 	pool   *sync.Pool
+	top    *factorTop
 }
 
 // Fit runs SGD.
@@ -505,7 +506,12 @@ func (s *sgd) epoch(e int, tasks []chan sgdTask, done chan struct{}) {
 	}
 }
 
-func (m *SVD) init() { m.pool = newPool(m.train.Items(), 0) }
+func (m *SVD) init() {
+	m.pool = newPool(m.train.Items(), 0)
+	m.top = newFactorTop(m.train, m.f, m.p, m.q, m.bi)
+}
+
+func (m *SVD) factors() *factorTop { return m.top }
 
 // Name returns "svd" or "svdpp".
 func (m *SVD) Name() string { return m.name }
@@ -529,9 +535,10 @@ func (m *SVD) Predict(u, i int32) float32 {
 	return clip(v, m.train)
 }
 
-// TopN ranks items by unclipped predicted rating.
+// TopN ranks items by unclipped predicted rating, b_i + q_iᵀp_u (μ and b_u
+// are the same for every item), with the blocked kernel of [TopNAll].
 func (m *SVD) TopN(u int32, n int, excludeSeen bool) []Rec {
-	return topN(m.train, m.pool, m, u, n, excludeSeen)
+	return m.top.topN(u, n, excludeSeen)
 }
 
 func (m *SVD) scoreAll(u int32, dst []float32, _ *scratch) {
