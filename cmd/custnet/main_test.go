@@ -149,3 +149,23 @@ func TestFailedIngestLeavesNoNewStore(t *testing.T) {
 		}
 	}
 }
+
+func TestIngestThatLoadsNothingSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "ev.csv")
+	os.WriteFile(events, []byte("customer_id,action,at\nc1,view,2024-01-01T00:00:00Z\nc2,view,yesterday\n"), 0o644)
+	consents := filepath.Join(dir, "consents.csv")
+	os.WriteFile(consents, []byte("customer_id,purpose,granted,at\nc2,analytics,true,2024-01-01T00:00:00Z\n"), 0o644)
+	store := filepath.Join(dir, "s.duckdb")
+	code, out, errOut := runCLI(t, "ingest", "--store", store, "--format", "events", "--consents", consents, events)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	hint := "custnet rejects --store " + store + " --batch 1"
+	if !strings.Contains(out, "see them with: "+hint) {
+		t.Errorf("stdout does not give a runnable rejects command %q:\n%s", hint, out)
+	}
+	if !strings.Contains(errOut, "1 rejected, 1 without consent") || strings.Contains(errOut, "every record") {
+		t.Errorf("stderr does not count the rejected and unconsented records:\n%s", errOut)
+	}
+}
