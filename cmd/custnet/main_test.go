@@ -45,7 +45,9 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"an unknown purpose to revoke is a usage error", []string{"consent", "revoke", "--customer", "1", "--purpose", "marketing"}, 2, "--purpose"},
 		{"generate wants a known extension", []string{"generate", "--out", "g.txt"}, 2, ".parquet"},
 		{"recommend wants a positive n", []string{"recommend", "--customer", "1", "-n", "0"}, 2, "-n"},
-		{"export-scores wants a known format", []string{"export-scores", "--out", "s.xlsx"}, 2, "--format"},
+		{"export-scores wants a known extension when --format is not given", []string{"export-scores", "--out", "s.xlsx"}, 2, `--out "s.xlsx": end it in .parquet, .csv or .jsonl, or give --format`},
+		{"export-scores wants a known format", []string{"export-scores", "--format", "xlsx", "--out", "s.csv"}, 2, `--format "xlsx"`},
+		{"export-scores help shows no default format that the extension overrides", []string{"export-scores", "--help"}, 0, "(default: from --out's extension)\n"},
 		{"a usage error points at the subcommand's help", []string{"graph", "--kind", "foo"}, 2, "custnet graph --help"},
 	}
 	for _, tc := range tests {
