@@ -36,6 +36,8 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"an unknown purpose is a usage error", []string{"ingest", "--assume-consent", "marketing", "x.csv"}, 2, "not a purpose"},
 		{"an unknown format is a usage error", []string{"ingest", "--format", "excel", "--assume-consent", "analytics", "x.csv"}, 2, "--format"},
 		{"a bad log format is a usage error", []string{"stats", "--log-format", "xml"}, 2, "--log-format"},
+		{"a memory limit without a number is a usage error", []string{"stats", "--memory-limit", "lots"}, 2, "--memory-limit \"lots\": want a size like 4GB"},
+		{"negative threads are a usage error", []string{"stats", "--threads", "-2"}, 2, "--threads -2"},
 		{"revoke needs a customer", []string{"consent", "revoke", "--purpose", "analytics"}, 2, "customer"},
 		{"a bad half-life is a usage error", []string{"graph", "--half-life", "soon"}, 2, "90d"},
 		{"an unknown graph kind is a usage error", []string{"graph", "--kind", "foo"}, 2, "--kind"},
