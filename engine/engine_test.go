@@ -264,6 +264,16 @@ func TestOpenRefusesWhatIsNotAStore(t *testing.T) {
 			t.Fatalf("err = %v, want ErrNotAStore", err)
 		}
 	})
+	t.Run("a store in a missing folder names the folder", func(t *testing.T) {
+		missing := filepath.Join(dir, "no-such-folder")
+		_, err := Open(context.Background(), Options{Path: filepath.Join(missing, "s.duckdb")})
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "folder "+missing+" does not exist") {
+			t.Fatalf("err = %v, want ErrNotFound naming %s", err, missing)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatal("the folder was created")
+		}
+	})
 }
 
 // TestStoreLockedByAnotherProcess opens a store here and again from a child
