@@ -50,6 +50,12 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"export-scores wants a known extension when --format is not given", []string{"export-scores", "--out", "s.xlsx"}, 2, `--out "s.xlsx": end it in .parquet, .csv or .jsonl, or give --format`},
 		{"export-scores wants a known format", []string{"export-scores", "--format", "xlsx", "--out", "s.csv"}, 2, `--format "xlsx"`},
 		{"export-scores help shows no default format that the extension overrides", []string{"export-scores", "--help"}, 0, "(default: from --out's extension)\n"},
+		{"generate into a missing folder is a usage error", []string{"generate", "--out", "no-such-folder/g.csv"}, 2, "folder no-such-folder does not exist"},
+		{"train into a missing folder is a usage error", []string{"train", "--out", "no-such-folder/m.cnm"}, 2, "folder no-such-folder does not exist"},
+		{"recommend into a missing folder is a usage error", []string{"recommend", "--all", "--out", "no-such-folder/r.parquet"}, 2, "folder no-such-folder does not exist"},
+		{"report into a missing folder is a usage error", []string{"report", "--out", "no-such-folder/r.html"}, 2, "folder no-such-folder does not exist"},
+		{"export into a missing folder is a usage error", []string{"export", "--customer", "1", "--out", "no-such-folder/me.html"}, 2, "folder no-such-folder does not exist"},
+		{"export-scores into a missing folder is a usage error", []string{"export-scores", "--out", "no-such-folder/s.csv"}, 2, "folder no-such-folder does not exist"},
 		{"a usage error points at the subcommand's help", []string{"graph", "--kind", "foo"}, 2, "custnet graph --help"},
 	}
 	for _, tc := range tests {

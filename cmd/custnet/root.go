@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -160,6 +161,16 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// checkOutDir refuses an --out file whose folder does not exist, so that a
+// command fails before its work instead of after it.
+func checkOutDir(out string) error {
+	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageError{fmt.Errorf("--out %s: folder %s does not exist", out, dir)}
+	}
+	return nil
 }
 
 // storeFlag adds the --store flag shared by the commands that use a store.

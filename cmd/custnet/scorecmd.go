@@ -141,6 +141,9 @@ extension (.parquet, .csv, .jsonl) unless --format says otherwise.`,
 			if ext != format && (ext == "parquet" || ext == "csv" || ext == "jsonl") {
 				return usageError{fmt.Errorf("--format %s does not match --out %s", format, out)}
 			}
+			if err := checkOutDir(out); err != nil {
+				return err
+			}
 			e, err := a.openStore(cmd.Context(), store, true)
 			if err != nil {
 				return err
