@@ -179,3 +179,20 @@ func TestIngestThatLoadsNothingSaysWhy(t *testing.T) {
 		t.Errorf("stderr does not count the rejected and unconsented records:\n%s", errOut)
 	}
 }
+
+func TestServeWithoutATokenSaysHowToMakeOne(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	code, out, errOut := runCLI(t, "serve", "--store", ":memory:")
+	if code != 2 || !strings.Contains(errOut, "export CUSTNET_TOKEN=$(openssl rand -hex 32)") {
+		t.Fatalf("exit %d, want 2 with a command that makes a token\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
+
+func TestServeHelpShowsTheRequestBodies(t *testing.T) {
+	_, out, _ := runCLI(t, "serve", "--help")
+	for _, want := range []string{`{"purpose":"personalization","granted":false}`, `{"events":[{"customer_id":`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve --help lacks the body %s", want)
+		}
+	}
+}
