@@ -310,3 +310,16 @@ func write(tb testing.TB, path, content string) {
 		tb.Fatal(err)
 	}
 }
+
+func TestIngestErrorNamesTheFileOnce(t *testing.T) {
+	e, _ := newTestEngine(t)
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	write(t, empty, "")
+	_, err := e.Ingest(context.Background(), IngestOptions{Path: empty, Format: "events", AssumeConsent: []string{"analytics"}})
+	if !errors.Is(err, ErrBadInput) {
+		t.Fatalf("err = %v, want ErrBadInput", err)
+	}
+	if got, want := err.Error(), "ingest: "+empty+": file is empty"; got != want {
+		t.Fatalf("err = %q, want %q", got, want)
+	}
+}
