@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -107,6 +108,8 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 			if _, err := os.Stat(opts.Path); err != nil {
 				return nil, errorf(KindNotFound, op, "no such store")
 			}
+		} else if dir := filepath.Dir(opts.Path); !isDir(dir) {
+			return nil, errorf(KindNotFound, op, "folder %s does not exist (custnet creates the store file, not its folder)", dir)
 		}
 	}
 	dsn := opts.Path
@@ -142,6 +145,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	log.Debug("store open", "path", opts.Path, "threads", opts.Threads)
 	return e, nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 func classifyOpen(op string, err error) error {

@@ -264,6 +264,16 @@ func TestOpenRefusesWhatIsNotAStore(t *testing.T) {
 			t.Fatalf("err = %v, want ErrNotAStore", err)
 		}
 	})
+	t.Run("a store in a missing folder names the folder", func(t *testing.T) {
+		missing := filepath.Join(dir, "no-such-folder")
+		_, err := Open(context.Background(), Options{Path: filepath.Join(missing, "s.duckdb")})
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "folder "+missing+" does not exist") {
+			t.Fatalf("err = %v, want ErrNotFound naming %s", err, missing)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatal("the folder was created")
+		}
+	})
 }
 
 // TestStoreLockedByAnotherProcess opens a store here and again from a child
@@ -298,5 +308,18 @@ func write(tb testing.TB, path, content string) {
 	tb.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+func TestIngestErrorNamesTheFileOnce(t *testing.T) {
+	e, _ := newTestEngine(t)
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	write(t, empty, "")
+	_, err := e.Ingest(context.Background(), IngestOptions{Path: empty, Format: "events", AssumeConsent: []string{"analytics"}})
+	if !errors.Is(err, ErrBadInput) {
+		t.Fatalf("err = %v, want ErrBadInput", err)
+	}
+	if got, want := err.Error(), "ingest: "+empty+": file is empty"; got != want {
+		t.Fatalf("err = %q, want %q", got, want)
 	}
 }

@@ -55,6 +55,9 @@ func (e *Engine) Export(ctx context.Context, customer string) (*reports.Customer
 		x.Events = append(x.Events, ev)
 	}
 	rows.Close()
+	if x.Events == nil {
+		x.Events = []reports.Event{} // JSON [] rather than null: "no events", not "unknown"
+	}
 	x.EventCount = int64(len(x.Events))
 	var comm sql.NullInt64
 	var pr sql.NullFloat64

@@ -102,7 +102,7 @@ func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, 
 	if format == "" || format == "auto" {
 		f, err := datasets.Detect(opt.Path)
 		if err != nil {
-			return nil, wrap(op, badInput(err))
+			return nil, ingestErr(opt.Path, err)
 		}
 		format = f
 	}
@@ -122,7 +122,7 @@ func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, 
 		if ctx.Err() != nil {
 			return nil, &Error{Kind: KindCanceled, Op: op, Err: fmt.Errorf("canceled; the store is as before the batch: %w", ctx.Err())}
 		}
-		return nil, wrap(op, badInput(err))
+		return nil, ingestErr(opt.Path, err)
 	}
 	res.Seconds = time.Since(start).Seconds()
 	e.progress("ingest "+filepath.Base(opt.Path), res.Read, res.Read, true)
@@ -133,6 +133,16 @@ func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, 
 }
 
 // badInput marks datasets.InputError as KindBadInput.
+// ingestErr wraps an error of the ingest of path, naming the file once when
+// err is an input error about it ("ingest: u.data: file is empty").
+func ingestErr(path string, err error) error {
+	var ie *datasets.InputError
+	if errors.As(err, &ie) && ie.File == path {
+		return wrap("ingest", badInput(err))
+	}
+	return wrap("ingest "+path, badInput(err))
+}
+
 func badInput(err error) error {
 	var ie *datasets.InputError
 	if errors.As(err, &ie) {

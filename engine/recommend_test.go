@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -141,6 +143,9 @@ func TestExportHoldsEverythingAboutTheCustomer(t *testing.T) {
 	}
 	if x.EventCount != 0 || x.Attributes != nil || x.Consents[len(x.Consents)-1].Status != "revoked" {
 		t.Fatalf("after revocation: %d events, attrs %v, last consent %+v", x.EventCount, x.Attributes, x.Consents[len(x.Consents)-1])
+	}
+	if b, _ := json.Marshal(x); !bytes.Contains(b, []byte(`"events":[]`)) {
+		t.Fatalf("after revocation the JSON export should list no events as [], got %s", b)
 	}
 }
 

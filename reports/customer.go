@@ -115,6 +115,26 @@ func customerPage(c *CustomerExport, opt Options) customerView {
 		v.Meta = append(v.Meta, "Exported "+fmtTime(c.ExportedAt))
 	}
 	v.Meta = append(v.Meta, "This page lists everything custnet stores and infers about you.")
+	// The ledger is oldest first, so the last record per purpose applies.
+	revoked := map[string]time.Time{}
+	for _, r := range c.Consents {
+		if r.Status == "revoked" {
+			revoked[r.Purpose] = r.RecordedAt
+		} else {
+			delete(revoked, r.Purpose)
+		}
+	}
+	erased := func(purpose, otherwise string) string {
+		at, ok := revoked[purpose]
+		if !ok {
+			return otherwise
+		}
+		return "Erased when you revoked your " + purpose + " consent (" + fmtTime(at) + ")."
+	}
+	if at, ok := revoked["analytics"]; ok {
+		v.Meta = append(v.Meta, "You revoked your analytics consent on "+fmtTime(at)+
+			": your events, scores, network metrics and recommendations were erased then, and custnet stores no new events of yours.")
+	}
 
 	sec := func(id, heading, empty string, t *table, text string) {
 		s := section{ID: id, Heading: heading}
@@ -151,7 +171,7 @@ func customerPage(c *CustomerExport, opt Options) customerView {
 		et.add(fmtTime(e.At), e.Type, e.ItemID, strconv.FormatFloat(e.Value, 'g', -1, 64))
 	}
 	total := max(c.EventCount, int64(len(c.Events)))
-	sec("events", "Events", "No events are stored.", et,
+	sec("events", "Events", erased("analytics", "No events are stored."), et,
 		"Showing "+fmtInt(len(et.Rows))+" of "+fmtInt(total)+" events; the portable JSON export holds them all.")
 
 	var st *table
@@ -161,14 +181,14 @@ func customerPage(c *CustomerExport, opt Options) customerView {
 			st.add(s.Strategy, fmtFloat(s.Score, 1), s.Explanation)
 		}
 	}
-	sec("scores", "Scores", "Not computed yet: run custnet score.", st, "")
+	sec("scores", "Scores", erased("analytics", "Not computed yet: run custnet score."), st, "")
 
 	var cm *table
 	if c.Community != nil {
 		cm = newTable("#Community", "#Members", "#PageRank")
 		cm.add(strconv.Itoa(c.Community.ID), fmtInt(c.Community.Size), fmtFloat(c.Community.PageRank, 6))
 	}
-	sec("community", "Community", "Not computed yet: run custnet graph.", cm, "")
+	sec("community", "Community", erased("analytics", "Not computed yet: run custnet graph."), cm, "")
 
 	var rt *table
 	if len(c.Recommendations) > 0 {
@@ -177,7 +197,11 @@ func customerPage(c *CustomerExport, opt Options) customerView {
 			rt.add(strconv.Itoa(i+1), r.ItemID, r.Title, fmtFloat(r.Score, 3), r.Reason)
 		}
 	}
-	sec("recommendations", "Recommendations", "No recommendations are stored.", rt, "")
+	noRecs := erased("personalization", "No recommendations are stored.")
+	if _, ok := revoked["analytics"]; ok {
+		noRecs = erased("analytics", noRecs)
+	}
+	sec("recommendations", "Recommendations", noRecs, rt, "")
 	return v
 }
 

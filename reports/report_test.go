@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custnet/custnet/reports"
 )
@@ -375,6 +376,42 @@ func TestWriteCustomer(t *testing.T) {
 			if !strings.Contains(b.String(), want) {
 				t.Errorf("page lacks %q", want)
 			}
+		}
+	})
+	t.Run("after an analytics revocation the empty parts say they were erased", func(t *testing.T) {
+		at := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+		revoked := &reports.CustomerExport{CustomerID: "u1", Consents: []reports.ConsentRecord{
+			{Purpose: "analytics", Status: "granted", RecordedAt: at.AddDate(-1, 0, 0)},
+			{Purpose: "personalization", Status: "granted", RecordedAt: at.AddDate(-1, 0, 0)},
+			{Purpose: "analytics", Status: "revoked", RecordedAt: at},
+		}}
+		var b bytes.Buffer
+		if err := reports.WriteCustomer(ctx, &b, revoked, reports.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		if n := strings.Count(page, "Erased when you revoked your analytics consent (2026-11-20 09:30 UTC)."); n != 4 {
+			t.Errorf("%d parts say they were erased, want 4 (events, scores, community, recommendations)", n)
+		}
+		if !strings.Contains(page, "You revoked your analytics consent on 2026-11-20 09:30 UTC") {
+			t.Error("the page does not state the revocation at the top")
+		}
+		if strings.Contains(page, "Not computed yet") {
+			t.Error("the page tells a customer whose data was erased to run custnet")
+		}
+	})
+	t.Run("a grant after a revocation brings back the usual placeholders", func(t *testing.T) {
+		at := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+		regranted := &reports.CustomerExport{CustomerID: "u1", Consents: []reports.ConsentRecord{
+			{Purpose: "analytics", Status: "revoked", RecordedAt: at},
+			{Purpose: "analytics", Status: "granted", RecordedAt: at.Add(time.Hour)},
+		}}
+		var b bytes.Buffer
+		if err := reports.WriteCustomer(ctx, &b, regranted, reports.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "Erased") || !strings.Contains(b.String(), "No events are stored.") {
+			t.Error("a later grant should replace the revocation")
 		}
 	})
 	t.Run("a hostile id is escaped", func(t *testing.T) {

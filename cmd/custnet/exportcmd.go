@@ -28,6 +28,11 @@ with explanations, network community, recommendations), as a small HTML page
 			if out != "-" && ext != ".html" && ext != ".htm" && ext != ".json" {
 				return usageError{fmt.Errorf("--out %q: want a .html or .json file, or - for JSON on stdout", out)}
 			}
+			if out != "-" {
+				if err := checkOutDir(out); err != nil {
+					return err
+				}
+			}
 			e, err := a.openStore(cmd.Context(), store, true)
 			if err != nil {
 				return err

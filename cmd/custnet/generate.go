@@ -41,6 +41,9 @@ the format: .parquet, .csv, .csv.gz or .jsonl.`,
 			default:
 				return usageError{fmt.Errorf("--out %q: want a .parquet, .csv, .csv.gz or .jsonl file", out)}
 			}
+			if err := checkOutDir(out); err != nil {
+				return err
+			}
 			opt := datasets.GenerateOptions{Customers: customers, Seed: seed, Events: events}
 			_, st, err := datasets.WriteGenerated(cmd.Context(), out, opt)
 			if err != nil {

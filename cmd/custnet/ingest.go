@@ -93,7 +93,7 @@ Formats (see 'custnet formats'): ` + formatNames(),
 				results = append(results, res)
 				loaded += res.Loaded
 				if !asJSON {
-					printIngest(a, res)
+					printIngest(a, store, res)
 				}
 			}
 			if asJSON {
@@ -104,7 +104,8 @@ Formats (see 'custnet formats'): ` + formatNames(),
 			if loaded == 0 {
 				for _, r := range results {
 					if r.Rejected > 0 {
-						return fmt.Errorf("nothing loaded: every record of %s was rejected (see the rejects table)", r.Path)
+						return fmt.Errorf("nothing loaded from %s: of %d records %d rejected, %d without consent, %d duplicate (see custnet rejects --store %s --batch %d)",
+							r.Path, r.Read, r.Rejected, r.WithoutConsent, r.Duplicate, store, r.BatchID)
 					}
 				}
 			}
@@ -129,7 +130,7 @@ func formatNames() string {
 	return strings.Join(names, ", ")
 }
 
-func printIngest(a *app, r *engine.IngestResult) {
+func printIngest(a *app, store string, r *engine.IngestResult) {
 	fmt.Fprintf(a.stdout, "batch %d  %s (%s)\n", r.BatchID, r.Path, r.Format)
 	fmt.Fprintf(a.stdout, "  read %d  loaded %d  duplicate %d  rejected %d  without consent %d  consent records %d  (%.2fs)\n",
 		r.Read, r.Loaded, r.Duplicate, r.Rejected, r.WithoutConsent, r.ConsentRecords, r.Seconds)
@@ -137,6 +138,6 @@ func printIngest(a *app, r *engine.IngestResult) {
 		fmt.Fprintf(a.stdout, "  consent declared by operator: %s\n", strings.Join(r.Declared, ","))
 	}
 	if r.Rejected > 0 {
-		fmt.Fprintf(a.stdout, "  see them with: custnet rejects --store STORE --batch %d\n", r.BatchID)
+		fmt.Fprintf(a.stdout, "  see them with: custnet rejects --store %s --batch %d\n", store, r.BatchID)
 	}
 }

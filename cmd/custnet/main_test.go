@@ -36,6 +36,8 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"an unknown purpose is a usage error", []string{"ingest", "--assume-consent", "marketing", "x.csv"}, 2, "not a purpose"},
 		{"an unknown format is a usage error", []string{"ingest", "--format", "excel", "--assume-consent", "analytics", "x.csv"}, 2, "--format"},
 		{"a bad log format is a usage error", []string{"stats", "--log-format", "xml"}, 2, "--log-format"},
+		{"a memory limit without a number is a usage error", []string{"stats", "--memory-limit", "lots"}, 2, "--memory-limit \"lots\": want a size like 4GB"},
+		{"negative threads are a usage error", []string{"stats", "--threads", "-2"}, 2, "--threads -2"},
 		{"revoke needs a customer", []string{"consent", "revoke", "--purpose", "analytics"}, 2, "customer"},
 		{"a bad half-life is a usage error", []string{"graph", "--half-life", "soon"}, 2, "90d"},
 		{"an unknown graph kind is a usage error", []string{"graph", "--kind", "foo"}, 2, "--kind"},
@@ -45,7 +47,15 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"an unknown purpose to revoke is a usage error", []string{"consent", "revoke", "--customer", "1", "--purpose", "marketing"}, 2, "--purpose"},
 		{"generate wants a known extension", []string{"generate", "--out", "g.txt"}, 2, ".parquet"},
 		{"recommend wants a positive n", []string{"recommend", "--customer", "1", "-n", "0"}, 2, "-n"},
-		{"export-scores wants a known format", []string{"export-scores", "--out", "s.xlsx"}, 2, "--format"},
+		{"export-scores wants a known extension when --format is not given", []string{"export-scores", "--out", "s.xlsx"}, 2, `--out "s.xlsx": end it in .parquet, .csv or .jsonl, or give --format`},
+		{"export-scores wants a known format", []string{"export-scores", "--format", "xlsx", "--out", "s.csv"}, 2, `--format "xlsx"`},
+		{"export-scores help shows no default format that the extension overrides", []string{"export-scores", "--help"}, 0, "(default: from --out's extension)\n"},
+		{"generate into a missing folder is a usage error", []string{"generate", "--out", "no-such-folder/g.csv"}, 2, "folder no-such-folder does not exist"},
+		{"train into a missing folder is a usage error", []string{"train", "--out", "no-such-folder/m.cnm"}, 2, "folder no-such-folder does not exist"},
+		{"recommend into a missing folder is a usage error", []string{"recommend", "--all", "--out", "no-such-folder/r.parquet"}, 2, "folder no-such-folder does not exist"},
+		{"report into a missing folder is a usage error", []string{"report", "--out", "no-such-folder/r.html"}, 2, "folder no-such-folder does not exist"},
+		{"export into a missing folder is a usage error", []string{"export", "--customer", "1", "--out", "no-such-folder/me.html"}, 2, "folder no-such-folder does not exist"},
+		{"export-scores into a missing folder is a usage error", []string{"export-scores", "--out", "no-such-folder/s.csv"}, 2, "folder no-such-folder does not exist"},
 		{"a usage error points at the subcommand's help", []string{"graph", "--kind", "foo"}, 2, "custnet graph --help"},
 	}
 	for _, tc := range tests {
@@ -146,6 +156,43 @@ func TestFailedIngestLeavesNoNewStore(t *testing.T) {
 		}
 		if _, err := os.Stat(store); !os.IsNotExist(err) {
 			t.Fatalf("%s: a failed ingest left a new store behind", input)
+		}
+	}
+}
+
+func TestIngestThatLoadsNothingSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "ev.csv")
+	os.WriteFile(events, []byte("customer_id,action,at\nc1,view,2024-01-01T00:00:00Z\nc2,view,yesterday\n"), 0o644)
+	consents := filepath.Join(dir, "consents.csv")
+	os.WriteFile(consents, []byte("customer_id,purpose,granted,at\nc2,analytics,true,2024-01-01T00:00:00Z\n"), 0o644)
+	store := filepath.Join(dir, "s.duckdb")
+	code, out, errOut := runCLI(t, "ingest", "--store", store, "--format", "events", "--consents", consents, events)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	hint := "custnet rejects --store " + store + " --batch 1"
+	if !strings.Contains(out, "see them with: "+hint) {
+		t.Errorf("stdout does not give a runnable rejects command %q:\n%s", hint, out)
+	}
+	if !strings.Contains(errOut, "1 rejected, 1 without consent") || strings.Contains(errOut, "every record") {
+		t.Errorf("stderr does not count the rejected and unconsented records:\n%s", errOut)
+	}
+}
+
+func TestServeWithoutATokenSaysHowToMakeOne(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	code, out, errOut := runCLI(t, "serve", "--store", ":memory:")
+	if code != 2 || !strings.Contains(errOut, "export CUSTNET_TOKEN=$(openssl rand -hex 32)") {
+		t.Fatalf("exit %d, want 2 with a command that makes a token\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
+
+func TestServeHelpShowsTheRequestBodies(t *testing.T) {
+	_, out, _ := runCLI(t, "serve", "--help")
+	for _, want := range []string{`{"purpose":"personalization","granted":false}`, `{"events":[{"customer_id":`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve --help lacks the body %s", want)
 		}
 	}
 }

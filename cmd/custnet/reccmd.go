@@ -26,6 +26,9 @@ Models: ` + strings.Join(engine.Models(), ", "),
 			if err := checkModels(model); err != nil {
 				return err
 			}
+			if err := checkOutDir(out); err != nil {
+				return err
+			}
 			e, err := a.openStore(cmd.Context(), store, true)
 			if err != nil {
 				return err
@@ -73,6 +76,11 @@ the fly with --train NAME.`,
 			}
 			if out != "" && !all {
 				return usageError{fmt.Errorf("--out goes with --all")}
+			}
+			if out != "" {
+				if err := checkOutDir(out); err != nil {
+					return err
+				}
 			}
 			if model == "" {
 				if err := checkModels(train); err != nil {

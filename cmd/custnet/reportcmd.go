@@ -22,6 +22,9 @@ has not run say so. Customer ids are pseudonymised with a keyed hash unless
 		Example: "  custnet report --store shop.duckdb --out report.html",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutDir(out); err != nil {
+				return err
+			}
 			e, err := a.openStore(cmd.Context(), store, false)
 			if err != nil {
 				return err

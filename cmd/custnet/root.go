@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -129,11 +131,21 @@ func (a *app) setup(cmd *cobra.Command) error {
 	default:
 		return usageError{fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
 	}
+	if a.threads < 0 {
+		return usageError{fmt.Errorf("--threads %d: want a positive number, or 0 for one per core", a.threads)}
+	}
+	if a.memoryLimit != "" && !memoryLimitRE.MatchString(a.memoryLimit) {
+		return usageError{fmt.Errorf("--memory-limit %q: want a size like 4GB or 512MB", a.memoryLimit)}
+	}
 	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		a.progress = newProgressUI(cmd.Context(), a.stderr)
 	}
 	return nil
 }
+
+// memoryLimitRE admits what DuckDB's memory_limit can take: a number with a
+// unit (DuckDB checks which unit), or -1 and none for no limit.
+var memoryLimitRE = regexp.MustCompile(`^\s*(\d+(\.\d+)?\s*[A-Za-z]+|-1|(?i:none))\s*$`)
 
 // openStore opens the engine on path with the CLI's logger and progress.
 func (a *app) openStore(ctx context.Context, path string, readOnly bool) (*engine.Engine, error) {
@@ -149,6 +161,16 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// checkOutDir refuses an --out file whose folder does not exist, so that a
+// command fails before its work instead of after it.
+func checkOutDir(out string) error {
+	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageError{fmt.Errorf("--out %s: folder %s does not exist", out, dir)}
+	}
+	return nil
 }
 
 // storeFlag adds the --store flag shared by the commands that use a store.

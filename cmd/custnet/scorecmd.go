@@ -127,16 +127,22 @@ extension (.parquet, .csv, .jsonl) unless --format says otherwise.`,
 				return usageError{fmt.Errorf("--out is required")}
 			}
 			ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(out)), ".")
-			if !cmd.Flags().Changed("format") {
+			if format == "" {
 				format = ext
+				if format != "parquet" && format != "csv" && format != "jsonl" {
+					return usageError{fmt.Errorf("--out %q: end it in .parquet, .csv or .jsonl, or give --format", out)}
+				}
 			}
 			switch format {
 			case "parquet", "csv", "jsonl":
 			default:
-				return usageError{fmt.Errorf("--format %q: want parquet, csv or jsonl (or an --out ending in one)", format)}
+				return usageError{fmt.Errorf("--format %q: want parquet, csv or jsonl", format)}
 			}
 			if ext != format && (ext == "parquet" || ext == "csv" || ext == "jsonl") {
 				return usageError{fmt.Errorf("--format %s does not match --out %s", format, out)}
+			}
+			if err := checkOutDir(out); err != nil {
+				return err
 			}
 			e, err := a.openStore(cmd.Context(), store, true)
 			if err != nil {
@@ -152,7 +158,7 @@ extension (.parquet, .csv, .jsonl) unless --format says otherwise.`,
 		},
 	}
 	storeFlag(cmd, &store)
-	cmd.Flags().StringVar(&format, "format", "parquet", "parquet, csv or jsonl (default: from --out's extension)")
+	cmd.Flags().StringVar(&format, "format", "", "parquet, csv or jsonl (default: from --out's extension)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (required)")
 	return cmd
 }

@@ -38,7 +38,11 @@ customer's data.
 
 Routes: GET /v1/customers/{id}/recommendations?n=10, GET .../scores,
 GET .../export, POST .../consents, POST .../token, POST /v1/events,
-GET /metrics (Prometheus), GET /healthz.
+GET /metrics (Prometheus; operator token), GET /healthz (no token). Bodies:
+  POST .../consents  {"purpose":"personalization","granted":false}
+  POST /v1/events    {"events":[{"customer_id":"42","action":"view","item_id":"i7","at":"2024-06-30T12:00:00Z"}]}
+(event fields as in the events format: customer_id and action required; at,
+channel, item_id, peer_id, value optional).
 
 The model is loaded from --model FILE (custnet train) or trained at start
 with --train NAME (default knn-baseline); a store without ratings serves
@@ -50,7 +54,8 @@ served, while consent is checked on every request. --addr binds 127.0.0.1
 unless a host is given.`,
 		Example: `  CUSTNET_TOKEN=$(openssl rand -hex 32) custnet serve --store shop.duckdb --model model.cnm
   custnet serve --store shop.duckdb --addr 127.0.0.1:9000 --train knn-baseline --token-file /run/secrets/custnet
-  curl -H "Authorization: Bearer $CUSTNET_TOKEN" 'http://127.0.0.1:8080/v1/customers/42/recommendations?n=5'`,
+  curl -H "Authorization: Bearer $CUSTNET_TOKEN" 'http://127.0.0.1:8080/v1/customers/42/recommendations?n=5'
+  curl -H "Authorization: Bearer $CUSTNET_TOKEN" -d '{"purpose":"personalization","granted":false}' http://127.0.0.1:8080/v1/customers/42/consents`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if model != "" && cmd.Flags().Changed("train") {
@@ -136,7 +141,7 @@ func (a *app) operatorToken(file string) (string, error) {
 	if tok := strings.TrimSpace(os.Getenv(tokenEnv)); tok != "" {
 		return checkToken(tok, "$"+tokenEnv)
 	}
-	return "", fmt.Errorf("no operator token: set $%s or give --token-file FILE (serve never starts without one)", tokenEnv)
+	return "", fmt.Errorf("no operator token: set $%s, e.g. export %s=$(openssl rand -hex 32), or give --token-file FILE (serve never starts without one)", tokenEnv, tokenEnv)
 }
 
 // checkToken refuses tokens the server would refuse, before the store is
