@@ -113,7 +113,13 @@ func (e *Engine) Revoke(ctx context.Context, customer, purpose, source string) (
 			return nil, wrap(op, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	if purpose == "analytics" {
+		// Even when the commit's outcome is unknown: a model must not use
+		// ratings that may have been erased.
+		e.forgetInModel(customer)
+	}
+	if err != nil {
 		e.consents.reset() // whether the record made it is unknown
 		return nil, wrap(op, err)
 	}

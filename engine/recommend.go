@@ -60,6 +60,11 @@ type served struct {
 	// what a consented customer the model has no data about is offered.
 	popular []int32
 	tops    topCache // lists Recommend computed with this model
+	// forgotten holds the customers whose ratings the model learnt but the
+	// store has since erased (an analytics revocation recorded after the
+	// model was trained): the model's knowledge of them is a trace custnet
+	// must not use, so they are served as customers it knows nothing about.
+	forgotten forgetSet
 }
 
 // Train fits a recommender on the ratings (or, for implicit models, every
@@ -77,6 +82,12 @@ func (e *Engine) Train(ctx context.Context, opt TrainOptions) (*TrainResult, err
 	if !ok {
 		return nil, errorf(KindBadInput, op, "unknown model %q (want one of %s)", opt.Model, strings.Join(Models(), ", "))
 	}
+	// The ledger's position before the ratings are read: a revocation
+	// recorded after it may have erased ratings the model learnt.
+	var seq int64
+	if err := e.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM consents`).Scan(&seq); err != nil {
+		return nil, wrap(op, err)
+	}
 	m, st, err := e.ratingsMatrix(ctx, implicitModels[opt.Model])
 	if err != nil {
 		return nil, wrap(op, err)
@@ -93,7 +104,7 @@ func (e *Engine) Train(ctx context.Context, opt TrainOptions) (*TrainResult, err
 		}
 		res.Path = opt.Out
 	}
-	if err := e.serve(ctx, model); err != nil {
+	if err := e.serve(ctx, model, seq); err != nil {
 		return nil, wrap(op, err)
 	}
 	e.log.Info("trained", "model", opt.Model, "ratings", st.Ratings, "repeats", st.Repeats, "seconds", res.Seconds)
@@ -130,11 +141,18 @@ func (e *Engine) LoadModel(ctx context.Context, path string) error {
 	if err != nil {
 		return &Error{Kind: KindBadInput, Op: op, Err: err}
 	}
-	return wrap(op, e.serve(ctx, m))
+	// A file does not say when it was trained, so every customer with an
+	// analytics revocation in the ledger is treated as erased since.
+	return wrap(op, e.serve(ctx, m, -1))
 }
 
-// serve installs m for Recommend, with the titles of its items.
-func (e *Engine) serve(ctx context.Context, m customize.Model) error {
+// serve installs m for Recommend, with the titles of its items. seq is the
+// consent ledger's position when m's ratings were read (-1: unknown).
+func (e *Engine) serve(ctx context.Context, m customize.Model, seq int64) error {
+	forgotten, err := e.revokedSince(ctx, seq)
+	if err != nil {
+		return err
+	}
 	titles := map[string]string{}
 	rows, err := e.db.QueryContext(ctx, `SELECT item_id, title FROM items WHERE title IS NOT NULL`)
 	if err != nil {
@@ -158,7 +176,7 @@ func (e *Engine) serve(ctx context.Context, m customize.Model) error {
 		cb, _ := tr.Col(popular[b])
 		return len(ca) > len(cb)
 	})
-	e.served.Store(&served{m: m, titles: titles, popular: popular})
+	e.served.Store(&served{m: m, titles: titles, popular: popular, forgotten: forgetSet{ids: forgotten}})
 	return rows.Err()
 }
 
@@ -213,7 +231,10 @@ type Recommendation struct {
 // personalization consent, and [ErrNotFound] when the model does not know
 // them. Consent is checked on every call; the lists themselves depend only
 // on the served model, so they are kept and reused until another model is
-// served. Safe for concurrent use.
+// served. A customer who revoked analytics consent after the model read its
+// ratings (for a model loaded from a file: at any time) is served as one
+// the model knows nothing about, since those ratings were erased: the
+// most-rated items, with that reason. Safe for concurrent use.
 func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recommendation, error) {
 	op := "recommend for customer " + customer
 	s := e.served.Load()
@@ -239,6 +260,9 @@ func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recom
 	if n <= 0 {
 		n = 10
 	}
+	if s.forgotten.has(customer) {
+		return e.recommend(s, customer, n)
+	}
 	if l, ok := s.tops.get(customer, n); ok {
 		return l, nil
 	}
@@ -255,14 +279,19 @@ func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation,
 	}
 	tr := s.m.Train()
 	u, ok := tr.CustomerIndex(customer)
-	if !ok {
-		// Cold start: nothing rated yet, so the most rated items.
+	if !ok || s.forgotten.has(customer) {
+		// Cold start: nothing rated yet (or nothing custnet may still use),
+		// so the most rated items.
+		why := " customers (you have rated nothing yet)"
+		if s.forgotten.has(customer) {
+			why = " customers (custnet keeps none of your ratings since you revoked analytics consent)"
+		}
 		out := make([]Recommendation, 0, n)
 		for _, i := range s.popular[:min(n, len(s.popular))] {
 			id := tr.ItemID(i)
 			c, _ := tr.Col(i)
 			out = append(out, Recommendation{Rank: len(out) + 1, ItemID: id, Title: s.titles[id], Score: float64(len(c)),
-				Reason: "popular: rated by " + strconv.Itoa(len(c)) + " customers (you have rated nothing yet)"})
+				Reason: "popular: rated by " + strconv.Itoa(len(c)) + why})
 		}
 		return out, nil
 	}
@@ -372,7 +401,7 @@ func (e *Engine) consentedLists(ctx context.Context, op string, s *served, n, li
 	var known []int32
 	var at []int
 	for k, id := range ids {
-		if u, ok := tr.CustomerIndex(id); ok {
+		if u, ok := tr.CustomerIndex(id); ok && !s.forgotten.has(id) {
 			known = append(known, u)
 			at = append(at, k)
 		} else {

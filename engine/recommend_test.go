@@ -233,3 +233,73 @@ func TestRecommendReusesListsOnlyWhileTheModelAndConsentHold(t *testing.T) {
 		}
 	})
 }
+
+// An analytics revocation erases the customer's ratings from the store; a
+// model trained before it still holds them, and must not use them: neither
+// the model in memory nor the same model loaded from its file.
+func TestRecommendForgetsRatingsErasedAfterTraining(t *testing.T) {
+	e, path := newTestEngine(t)
+	ctx := context.Background()
+	ingestML100k(t, e)
+	modelPath := filepath.Join(t.TempDir(), "m.cnm")
+	if _, err := e.Train(ctx, TrainOptions{Model: "knn-baseline", Out: modelPath}); err != nil {
+		t.Fatal(err)
+	}
+	personal := func(t *testing.T, e *Engine, c string) bool {
+		t.Helper()
+		recs, err := e.Recommend(ctx, c, 10)
+		if err != nil || len(recs) != 10 {
+			t.Fatalf("customer %s: %d recommendations, %v", c, len(recs), err)
+		}
+		return strings.HasPrefix(recs[0].Reason, "because you rated ")
+	}
+	if !personal(t, e, "1") || !personal(t, e, "5") {
+		t.Fatal("before any revocation customers 1 and 5 get lists from their ratings")
+	}
+	if _, err := e.Revoke(ctx, "1", "analytics", "test"); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("the model in memory", func(t *testing.T) {
+		recs, err := e.Recommend(ctx, "1", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if !strings.HasPrefix(r.Reason, "popular: ") || !strings.Contains(r.Reason, "revoked analytics") {
+				t.Fatalf("customer 1 after revoking analytics: %+v", r)
+			}
+		}
+		if !personal(t, e, "5") {
+			t.Fatal("customer 5 lost their personal list")
+		}
+	})
+	t.Run("batch lists", func(t *testing.T) {
+		ids, lists, err := e.consentedLists(ctx, "test", e.served.Load(), 10, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := slices.BinarySearch(ids, "1")
+		if ids[k] != "1" || !strings.HasPrefix(lists[k][0].Reason, "popular: ") {
+			t.Fatalf("batch list of customer 1: %+v", lists[k])
+		}
+	})
+	t.Run("the same model loaded from its file", func(t *testing.T) {
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e2, err := Open(ctx, Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e2.Close()
+		if err := e2.LoadModel(ctx, modelPath); err != nil {
+			t.Fatal(err)
+		}
+		if personal(t, e2, "1") {
+			t.Fatal("a loaded model used customer 1's erased ratings")
+		}
+		if !personal(t, e2, "5") {
+			t.Fatal("a loaded model forgot customer 5, who revoked nothing")
+		}
+	})
+}
