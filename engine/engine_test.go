@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -298,5 +299,54 @@ func write(tb testing.TB, path, content string) {
 	tb.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// TestIngestDropsRepeatsAcrossRecords places exact repeats of earlier lines
+// inside one Arrow record, across records (the stream cuts every batchRows
+// rows), in runs and as the last line, and checks that each distinct line
+// is stored exactly once.
+func TestIngestDropsRepeatsAcrossRecords(t *testing.T) {
+	e, _ := newTestEngine(t)
+	const distinct = 2*batchRows + 1000
+	line := func(i int) string {
+		return fmt.Sprintf("c%d,rate,2024-01-01T00:00:%02dZ,web,i%d,,%d\n", i%97, i%60, i, i)
+	}
+	var b strings.Builder
+	b.WriteString("customer_id,action,at,channel,item_id,peer_id,value\n")
+	repeats := 0
+	repeat := func(i int) {
+		b.WriteString(line(i))
+		repeats++
+	}
+	var wantSum int64
+	for i := range distinct {
+		b.WriteString(line(i))
+		wantSum += int64(i)
+		switch {
+		case i == 10: // right after itself, in the first record
+			repeat(10)
+		case i == batchRows+5: // a first-record line, in the second record
+			repeat(3)
+			repeat(7)
+		case i >= 2*batchRows+100 && i < 2*batchRows+110: // a run, in the third record
+			repeat(i - batchRows)
+		}
+	}
+	repeat(0) // the last line
+	path := filepath.Join(t.TempDir(), "repeats.csv")
+	write(t, path, b.String())
+	res, err := e.Ingest(context.Background(), IngestOptions{Path: path, Format: "events", AssumeConsent: []string{"analytics"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Read != int64(distinct+repeats) || res.Loaded != distinct || res.Duplicate != int64(repeats) {
+		t.Fatalf("read %d loaded %d duplicate %d, want %d, %d, %d", res.Read, res.Loaded, res.Duplicate, distinct+repeats, distinct, repeats)
+	}
+	if n := count(t, e, `SELECT count(DISTINCT item_id) FROM events`); n != distinct {
+		t.Errorf("%d distinct items stored, want %d", n, distinct)
+	}
+	if s := count(t, e, `SELECT sum(value)::BIGINT FROM events`); s != wantSum {
+		t.Errorf("sum of stored values %d, want %d (each distinct line once)", s, wantSum)
 	}
 }

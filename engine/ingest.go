@@ -316,7 +316,7 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sink := newStreamSink(pctx, opt.Strict, gate)
+	sink := newStreamSink(pctx, cancel, opt.Strict, gate)
 	step := "ingest " + filepath.Base(opt.Path)
 	sink.onEvent = func(n int64) { e.progress(step, n, -1, false) }
 	var (
@@ -334,10 +334,12 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 			err = ferr
 		}
 		// Settle the results before closing the stream: DuckDB reads
-		// parseErr (through the reader's Err) once the channel is closed.
+		// parseErr (through the reader's Err) once dedupe has seen staged
+		// closed and closed out.
 		sum, parseErr = s, err
-		close(sink.out)
+		close(sink.staged)
 	}()
+	go sink.dedupe()
 	// The store's existing events are skipped; on an empty store the
 	// anti-join is left out.
 	var stored int64
@@ -350,7 +352,7 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	if stored > 0 {
 		insert += ` ANTI JOIN events e ON e.event_id = s.event_id`
 	}
-	reader := newChanReader(stageSchema, sink.out, func() error { return parseErr })
+	reader := newChanReader(stageSchema, sink.out, func() error { return errors.Join(parseErr, sink.dedupeErr) })
 	release, err := ar.RegisterView(reader, "stage_in")
 	if err != nil {
 		cancel()
@@ -369,8 +371,8 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	if _, err := c.ExecContext(context.Background(), `DROP VIEW IF EXISTS stage_in`); err != nil && insErr == nil {
 		insErr = err
 	}
-	if parseErr != nil {
-		return sink, sum, 0, parseErr
+	if err := errors.Join(parseErr, sink.dedupeErr); err != nil {
+		return sink, sum, 0, err
 	}
 	if insErr != nil {
 		return sink, sum, 0, fmt.Errorf("load events: %w", insErr)
