@@ -76,9 +76,10 @@ type streamSink struct {
 	// The consent gate, applied while streaming (see ledgerGate).
 	gate           *ledgerGate
 	withoutConsent int64
-	seen           idSet // event ids of this batch, for in-batch duplicates (dedupe's)
-	batchDup       int64 // dedupe's; read once out is closed
-	dedupeErr      error // dedupe's; read once out is closed
+	seen           idSet    // event ids of this batch, for in-batch duplicates (dedupe's)
+	named          namedIDs // customers and items the batch's events name (dedupe's)
+	batchDup       int64    // dedupe's; read once out is closed
+	dedupeErr      error    // dedupe's; read once out is closed
 }
 
 // stagedRecord is a flushed record and the event id of each of its rows.
@@ -98,13 +99,11 @@ type ledgerGate struct {
 	undeclared    map[string]uint8 // customers of this batch lacking a record for declared purpose bits
 	declAnalytics bool
 
-	// The last customers pass and note looked up (copied: the reader reuses
-	// its buffers): events come grouped by customer more often than not, and
-	// neither answer changes during a batch. note keeps two, most recent
-	// first, as it sees each event's customer and then its peer.
+	// The last customer pass looked up (copied: the reader reuses its
+	// buffers): events come grouped by customer more often than not, and
+	// the answer does not change during a batch.
 	lastPass   []byte
 	lastPassed bool
-	lastNoted  [2][]byte
 }
 
 // pass reports whether customer's events may be stored: their latest
@@ -127,15 +126,9 @@ func (g *ledgerGate) pass(customer string) bool {
 
 // note remembers customer when a declared purpose has no record for them.
 func (g *ledgerGate) note(customer string) {
-	if len(g.declared) == 0 || customer == "" || customer == string(g.lastNoted[0]) {
+	if len(g.declared) == 0 || customer == "" {
 		return
 	}
-	recent := &g.lastNoted
-	if customer == string(recent[1]) {
-		recent[0], recent[1] = recent[1], recent[0]
-		return
-	}
-	recent[0], recent[1] = append(recent[1][:0], customer...), recent[0]
 	full := uint8(1)<<len(g.declared) - 1
 	if g.recorded[customer] == full {
 		return
@@ -181,8 +174,6 @@ func (s *streamSink) Event(e *datasets.Event) error {
 		s.withoutConsent++
 		return nil
 	}
-	s.gate.note(e.Customer)
-	s.gate.note(e.Peer)
 	s.ids = append(s.ids, e.ID)
 	b := s.b
 	b.Field(0).(*array.Uint64Builder).Append(e.ID)
@@ -260,6 +251,7 @@ func (s *streamSink) dedupe() {
 		if rec == nil {
 			continue
 		}
+		s.named.add(rec)
 		n := s.events.Add(rec.NumRows())
 		if s.onEvent != nil {
 			s.onEvent(n)
@@ -269,6 +261,47 @@ func (s *streamSink) dedupe() {
 		case <-s.ctx.Done():
 			rec.Release()
 		}
+	}
+}
+
+// namedIDs collects the distinct customers, items and peers that events
+// name, so that they get a row in the customers and items tables, and the
+// operator's declared basis, without reading the events back.
+type namedIDs struct {
+	customers, items, peers map[string]struct{}
+	last                    []byte // the last customer added (a copy: events come grouped by customer)
+}
+
+// add notes the customer_id, item_id and peer_id of every row of rec
+// (stageSchema).
+func (n *namedIDs) add(rec arrow.RecordBatch) {
+	if n.customers == nil {
+		n.customers, n.items, n.peers = map[string]struct{}{}, map[string]struct{}{}, map[string]struct{}{}
+	}
+	cust := rec.Column(2).(*array.String)
+	for i := range cust.Len() {
+		if c := cust.Value(i); c != string(n.last) {
+			addID(n.customers, c)
+			n.last = append(n.last[:0], c...)
+		}
+	}
+	for _, named := range []struct {
+		col int
+		set map[string]struct{}
+	}{{5, n.items}, {6, n.peers}} {
+		ids := rec.Column(named.col).(*array.String)
+		for i := range ids.Len() {
+			if ids.IsValid(i) {
+				addID(named.set, ids.Value(i))
+			}
+		}
+	}
+}
+
+// addID adds a copy of id to set unless it is there.
+func addID(set map[string]struct{}, id string) {
+	if _, ok := set[id]; !ok {
+		set[strings.Clone(id)] = struct{}{}
 	}
 }
 

@@ -349,4 +349,47 @@ func TestIngestDropsRepeatsAcrossRecords(t *testing.T) {
 	if s := count(t, e, `SELECT sum(value)::BIGINT FROM events`); s != wantSum {
 		t.Errorf("sum of stored values %d, want %d (each distinct line once)", s, wantSum)
 	}
+	if n := count(t, e, `SELECT count(*) FROM customers`); n != 97 {
+		t.Errorf("%d customers, want the 97 the lines name", n)
+	}
+	if n := count(t, e, `SELECT count(*) FROM items`); n != distinct {
+		t.Errorf("%d items, want the %d the lines name", n, distinct)
+	}
+}
+
+// TestDeclaredConsentCoversActorsAndPeers checks that an operator's declared
+// basis is recorded for every customer an ingested event names, as actor or
+// peer, and only for the purposes they have no ledger record for.
+func TestDeclaredConsentCoversActorsAndPeers(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := context.Background()
+	if err := e.Grant(ctx, "p1", "analytics", "test"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "peers.csv")
+	write(t, path, "customer_id,action,at,channel,item_id,peer_id,value\n"+
+		"a1,edit,2024-01-01T00:00:00Z,web,,p1,\n"+
+		"a1,edit,2024-01-02T00:00:00Z,web,,a2,\n"+
+		"a2,visit,2024-01-03T00:00:00Z,web,,,\n")
+	if _, err := e.Ingest(ctx, IngestOptions{Path: path, Format: "events", AssumeConsent: []string{"analytics", "personalization"}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.db.QueryContext(ctx, `SELECT customer_id || ':' || purpose FROM consents
+		WHERE source LIKE 'declared by operator%' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	want := []string{"a1:analytics", "a1:personalization", "a2:analytics", "a2:personalization", "p1:personalization"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("declared records %v, want %v", got, want)
+	}
 }
