@@ -53,8 +53,9 @@ const maxStoredRejects = 100_000
 //
 // Two goroutines work on it: the reader's, which calls the Sink methods and
 // gates and buffers events, and [streamSink.dedupe]'s, which drops a
-// batch's repeated events and hands the batch on to out, so that looking
-// ids up in the (large) set of the batch's ids is off the reader's path.
+// batch's repeated events, collects the customers, items and peers they
+// name, and hands the records on to out: the lookups in those (large) sets
+// are off the reader's path.
 type streamSink struct {
 	ctx     context.Context
 	cancel  context.CancelFunc     // stops the reader and DuckDB's scan when dedupe fails
@@ -77,7 +78,7 @@ type streamSink struct {
 	gate           *ledgerGate
 	withoutConsent int64
 	seen           idSet    // event ids of this batch, for in-batch duplicates (dedupe's)
-	named          namedIDs // customers and items the batch's events name (dedupe's)
+	named          namedIDs // customers, items and peers the batch's events name (dedupe's)
 	batchDup       int64    // dedupe's; read once out is closed
 	dedupeErr      error    // dedupe's; read once out is closed
 }
@@ -223,8 +224,9 @@ func (s *streamSink) flush() error {
 }
 
 // dedupe drops from each staged record the events already seen in this
-// batch (an exact repeat has the same id, see [datasets.EventID]) and
-// passes the record on to out, in order. It closes out once staged is
+// batch (an exact repeat has the same id, see [datasets.EventID]), notes
+// the ids its events name (see namedIDs) and passes the record on to out,
+// in order. It closes out once staged is
 // closed and drained; on cancellation it releases what it is given.
 func (s *streamSink) dedupe() {
 	defer close(s.out)
