@@ -176,7 +176,16 @@ func (s *streamSink) Event(e *datasets.Event) error {
 		return nil
 	}
 	s.ids = append(s.ids, e.ID)
-	b := s.b
+	appendStaged(s.b, e)
+	s.n++
+	if s.n == batchRows {
+		return s.flush()
+	}
+	return nil
+}
+
+// appendStaged appends e to b, whose first fields are stageSchema's.
+func appendStaged(b *array.RecordBuilder, e *datasets.Event) {
 	b.Field(0).(*array.Uint64Builder).Append(e.ID)
 	if e.HasAt {
 		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(e.At))
@@ -193,11 +202,6 @@ func (s *streamSink) Event(e *datasets.Event) error {
 	} else {
 		b.Field(7).AppendNull()
 	}
-	s.n++
-	if s.n == batchRows {
-		return s.flush()
-	}
-	return nil
 }
 
 // flush hands the buffered rows to dedupe. The reader's goroutine closes

@@ -16,6 +16,14 @@ type idSet struct {
 // lines (16 KB) stay in L1 until the ids are inserted.
 const idGroup = 256
 
+// add inserts id and reports whether it was new.
+func (s *idSet) add(id uint64) bool {
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	return s.insert(id, uint64(len(s.slots)-1))
+}
+
 // addAll adds ids in order, sets keep[i] to whether ids[i] was new (not in
 // the set before, nor earlier in ids) and returns how many were not.
 // keep must be as long as ids.
