@@ -33,18 +33,16 @@ func (s span) add(o span) span { return span{s.wall + o.wall, s.cpu + o.cpu} }
 
 // timed runs f and returns its span.
 func timed(f func()) span {
-	c0, t0 := processCPU(), time.Now()
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	t0 := time.Now()
 	f()
-	return span{time.Since(t0), processCPU() - c0}
-}
-
-// processCPU is the CPU time this process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+	wall := time.Since(t0)
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &after); err != nil {
+		return span{wall: wall}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu := func(ru *syscall.Rusage) int64 { return ru.Utime.Nano() + ru.Stime.Nano() }
+	return span{wall, time.Duration(cpu(&after) - cpu(&before))}
 }
 
 // duckdbReadCSV loads path with readCSVSQL into a fresh database file in
