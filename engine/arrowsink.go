@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 
@@ -49,12 +50,22 @@ const maxStoredRejects = 100_000
 // batches delivered through a channel, consumed by DuckDB as a view while
 // the parser is still running. Attributes and rejects are buffered (they are
 // small next to events) and inserted after the events.
+//
+// Two goroutines work on it: the reader's, which calls the Sink methods and
+// gates and buffers events, and [streamSink.dedupe]'s, which drops a
+// batch's repeated events, collects the customers, items and peers they
+// name, and hands the records on to out: the lookups in those (large) sets
+// are off the reader's path.
 type streamSink struct {
-	ctx    context.Context
-	out    chan arrow.RecordBatch
-	b      *array.RecordBuilder
-	n      int
-	events atomic.Int64
+	ctx     context.Context
+	cancel  context.CancelFunc     // stops the reader and DuckDB's scan when dedupe fails
+	staged  chan stagedRecord      // flushed records, to dedupe
+	out     chan arrow.RecordBatch // de-duplicated records, to DuckDB
+	freeIDs chan []uint64          // id slices dedupe is done with
+	b       *array.RecordBuilder
+	ids     []uint64 // the event ids of the rows in b
+	n       int
+	events  atomic.Int64 // rows handed to out
 
 	customers, items *array.RecordBuilder
 	rejects          *array.RecordBuilder
@@ -66,8 +77,16 @@ type streamSink struct {
 	// The consent gate, applied while streaming (see ledgerGate).
 	gate           *ledgerGate
 	withoutConsent int64
-	seen           idSet // event ids of this batch, for in-batch duplicates
-	batchDup       int64
+	seen           idSet    // event ids of this batch, for in-batch duplicates (dedupe's)
+	named          namedIDs // customers, items and peers the batch's events name (dedupe's)
+	batchDup       int64    // dedupe's; read once out is closed
+	dedupeErr      error    // dedupe's; read once out is closed
+}
+
+// stagedRecord is a flushed record and the event id of each of its rows.
+type stagedRecord struct {
+	rec arrow.RecordBatch
+	ids []uint64
 }
 
 // ledgerGate holds the consent ledger's state for the batch's decisions:
@@ -80,17 +99,30 @@ type ledgerGate struct {
 	declared      []string         // purposes the operator declared
 	undeclared    map[string]uint8 // customers of this batch lacking a record for declared purpose bits
 	declAnalytics bool
+
+	// The last customer pass looked up (copied: the reader reuses its
+	// buffers): events come grouped by customer more often than not, and
+	// the answer does not change during a batch.
+	lastPass   []byte
+	lastPassed bool
 }
 
 // pass reports whether customer's events may be stored: their latest
 // analytics record is a grant, or they have none and the operator declared
 // analytics for the source.
 func (g *ledgerGate) pass(customer string) bool {
-	granted, ok := g.analytics[customer]
-	if ok {
-		return granted
+	if len(g.analytics) == 0 {
+		return g.declAnalytics
 	}
-	return g.declAnalytics
+	if customer == string(g.lastPass) && g.lastPass != nil {
+		return g.lastPassed
+	}
+	granted, ok := g.analytics[customer]
+	if !ok {
+		granted = g.declAnalytics
+	}
+	g.lastPass, g.lastPassed = append(g.lastPass[:0], customer...), granted
+	return granted
 }
 
 // note remembers customer when a declared purpose has no record for them.
@@ -110,11 +142,14 @@ func (g *ledgerGate) note(customer string) {
 
 var errStrictStop = errors.New("strict mode: stopping at the first bad rows")
 
-func newStreamSink(ctx context.Context, strict bool, gate *ledgerGate) *streamSink {
+func newStreamSink(ctx context.Context, cancel context.CancelFunc, strict bool, gate *ledgerGate) *streamSink {
 	mem := memory.DefaultAllocator
 	return &streamSink{
 		ctx:       ctx,
+		cancel:    cancel,
+		staged:    make(chan stagedRecord, 2),
 		out:       make(chan arrow.RecordBatch, 2),
+		freeIDs:   make(chan []uint64, 4),
 		b:         array.NewRecordBuilder(mem, stageSchema),
 		customers: array.NewRecordBuilder(mem, attrSchema),
 		items:     array.NewRecordBuilder(mem, attrSchema),
@@ -140,12 +175,7 @@ func (s *streamSink) Event(e *datasets.Event) error {
 		s.withoutConsent++
 		return nil
 	}
-	if !s.seen.add(e.ID) {
-		s.batchDup++
-		return nil
-	}
-	s.gate.note(e.Customer)
-	s.gate.note(e.Peer)
+	s.ids = append(s.ids, e.ID)
 	appendStaged(s.b, e)
 	s.n++
 	if s.n == batchRows {
@@ -174,23 +204,158 @@ func appendStaged(b *array.RecordBuilder, e *datasets.Event) {
 	}
 }
 
+// flush hands the buffered rows to dedupe. The reader's goroutine closes
+// staged after its last flush.
 func (s *streamSink) flush() error {
 	if s.n == 0 {
 		return nil
 	}
-	rec := s.b.NewRecordBatch()
-	n := s.events.Add(int64(s.n))
+	sr := stagedRecord{rec: s.b.NewRecordBatch(), ids: s.ids}
 	s.n = 0
-	if s.onEvent != nil {
-		s.onEvent(n)
+	select {
+	case s.ids = <-s.freeIDs:
+		s.ids = s.ids[:0]
+	default:
+		s.ids = make([]uint64, 0, batchRows)
 	}
 	select {
-	case s.out <- rec:
+	case s.staged <- sr:
 		return nil
 	case <-s.ctx.Done():
-		rec.Release()
+		sr.rec.Release()
 		return s.ctx.Err()
 	}
+}
+
+// dedupe drops from each staged record the events already seen in this
+// batch (an exact repeat has the same id, see [datasets.EventID]), notes
+// the ids its events name (see namedIDs) and passes the record on to out,
+// in order. It closes out once staged is
+// closed and drained; on cancellation it releases what it is given.
+func (s *streamSink) dedupe() {
+	defer close(s.out)
+	var keep []bool
+	for sr := range s.staged {
+		rec := sr.rec
+		if s.ctx.Err() != nil {
+			rec.Release()
+			continue
+		}
+		keep = append(keep[:0], make([]bool, len(sr.ids))...)
+		if r := s.seen.addAll(sr.ids, keep); r > 0 {
+			s.batchDup += int64(r)
+			var err error
+			if rec, err = keepRows(rec, keep); err != nil {
+				s.dedupeErr = err
+				s.cancel()
+			}
+		}
+		select {
+		case s.freeIDs <- sr.ids:
+		default:
+		}
+		if rec == nil {
+			continue
+		}
+		s.named.add(rec)
+		n := s.events.Add(rec.NumRows())
+		if s.onEvent != nil {
+			s.onEvent(n)
+		}
+		select {
+		case s.out <- rec:
+		case <-s.ctx.Done():
+			rec.Release()
+		}
+	}
+}
+
+// namedIDs collects the distinct customers, items and peers that events
+// name, so that they get a row in the customers and items tables, and the
+// operator's declared basis, without reading the events back.
+type namedIDs struct {
+	customers, items, peers map[string]struct{}
+	last                    []byte // the last customer added (a copy: events come grouped by customer)
+}
+
+// add notes the customer_id, item_id and peer_id of every row of rec
+// (stageSchema).
+func (n *namedIDs) add(rec arrow.RecordBatch) {
+	if n.customers == nil {
+		n.customers, n.items, n.peers = map[string]struct{}{}, map[string]struct{}{}, map[string]struct{}{}
+	}
+	cust := rec.Column(2).(*array.String)
+	for i := range cust.Len() {
+		if c := cust.Value(i); c != string(n.last) {
+			addID(n.customers, c)
+			n.last = append(n.last[:0], c...)
+		}
+	}
+	for _, named := range []struct {
+		col int
+		set map[string]struct{}
+	}{{5, n.items}, {6, n.peers}} {
+		ids := rec.Column(named.col).(*array.String)
+		for i := range ids.Len() {
+			if ids.IsValid(i) {
+				addID(named.set, ids.Value(i))
+			}
+		}
+	}
+}
+
+// addID adds a copy of id to set unless it is there.
+func addID(set map[string]struct{}, id string) {
+	if _, ok := set[id]; !ok {
+		set[strings.Clone(id)] = struct{}{}
+	}
+}
+
+// keepRows returns the rows of rec whose keep is true, or nil when there
+// are none, and releases rec.
+func keepRows(rec arrow.RecordBatch, keep []bool) (arrow.RecordBatch, error) {
+	defer rec.Release()
+	var runs [][2]int64 // [from, to) of kept rows
+	var kept int64
+	for i := 0; i < len(keep); {
+		if !keep[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(keep) && keep[j] {
+			j++
+		}
+		runs = append(runs, [2]int64{int64(i), int64(j)})
+		kept += int64(j - i)
+		i = j
+	}
+	if kept == 0 {
+		return nil, nil
+	}
+	cols := make([]arrow.Array, rec.NumCols())
+	for c := range cols {
+		parts := make([]arrow.Array, len(runs))
+		for k, r := range runs {
+			parts[k] = array.NewSlice(rec.Column(c), r[0], r[1])
+		}
+		col, err := array.Concatenate(parts, memory.DefaultAllocator)
+		for _, p := range parts {
+			p.Release()
+		}
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, fmt.Errorf("drop repeated events: %w", err)
+		}
+		cols[c] = col
+	}
+	out := array.NewRecordBatch(rec.Schema(), cols, kept)
+	for _, col := range cols {
+		col.Release()
+	}
+	return out, nil
 }
 
 func (s *streamSink) Reject(r datasets.Reject) error {

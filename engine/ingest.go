@@ -199,7 +199,14 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 		e.log.Warn("no valid records", "path", opt.Path, "rejected", res.Rejected)
 	}
 	// 3. The operator's declared basis, recorded for the customers (actors,
-	// peers, attribute rows) of this batch who had no record.
+	// peers, attribute rows) of this batch who had no record. The sink
+	// noted the attribute rows' customers; the events' were collected as
+	// they streamed.
+	for _, ids := range []map[string]struct{}{sink.named.customers, sink.named.peers} {
+		for id := range ids {
+			gate.note(id)
+		}
+	}
 	if err := recordDeclared(ctx, c, ar, gate, fmt.Sprintf("declared by operator for %s (batch %d)", filepath.Base(opt.Path), batch)); err != nil {
 		return fmt.Errorf("record declared consent: %w", err)
 	}
@@ -356,7 +363,7 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sink := newStreamSink(pctx, opt.Strict, gate)
+	sink := newStreamSink(pctx, cancel, opt.Strict, gate)
 	step := "ingest " + filepath.Base(opt.Path)
 	sink.onEvent = func(n int64) { e.progress(step, n, -1, false) }
 	var (
@@ -374,10 +381,12 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 			err = ferr
 		}
 		// Settle the results before closing the stream: DuckDB reads
-		// parseErr (through the reader's Err) once the channel is closed.
+		// parseErr (through the reader's Err) once dedupe has seen staged
+		// closed and closed out.
 		sum, parseErr = s, err
-		close(sink.out)
+		close(sink.staged)
 	}()
+	go sink.dedupe()
 	// The store's existing events are skipped; on an empty store the
 	// anti-join is left out.
 	var stored int64
@@ -390,7 +399,7 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	if stored > 0 {
 		insert += ` ANTI JOIN events e ON e.event_id = s.event_id`
 	}
-	reader := newChanReader(stageSchema, sink.out, func() error { return parseErr })
+	reader := newChanReader(stageSchema, sink.out, func() error { return errors.Join(parseErr, sink.dedupeErr) })
 	release, err := ar.RegisterView(reader, "stage_in")
 	if err != nil {
 		cancel()
@@ -409,8 +418,8 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	if _, err := c.ExecContext(context.Background(), `DROP VIEW IF EXISTS stage_in`); err != nil && insErr == nil {
 		insErr = err
 	}
-	if parseErr != nil {
-		return sink, sum, 0, parseErr
+	if err := errors.Join(parseErr, sink.dedupeErr); err != nil {
+		return sink, sum, 0, err
 	}
 	if insErr != nil {
 		return sink, sum, 0, fmt.Errorf("load events: %w", insErr)
@@ -444,7 +453,7 @@ func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, 
 	}
 	var stmts []stmt
 	if sink.customers.Field(0).Len() > 0 {
-		if err := materialise(ctx, c, ar, "cust_in", sink.customers); err != nil {
+		if err := materialise(ctx, c, ar, "cust_in", attrSchema, sink.customers); err != nil {
 			return err
 		}
 		stmts = append(stmts, stmt{"customers", `INSERT INTO customers
@@ -452,21 +461,37 @@ func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, 
 			ON CONFLICT (customer_id) DO UPDATE SET attrs = excluded.attrs, source = excluded.source`, []any{source}})
 	}
 	if sink.items.Field(0).Len() > 0 {
-		if err := materialise(ctx, c, ar, "items_in", sink.items); err != nil {
+		if err := materialise(ctx, c, ar, "items_in", attrSchema, sink.items); err != nil {
 			return err
 		}
 		stmts = append(stmts, stmt{"items", `INSERT INTO items
 			SELECT DISTINCT ON (id) id, title, attrs::JSON, $1 FROM items_in
 			ON CONFLICT (item_id) DO UPDATE SET title = excluded.title, attrs = excluded.attrs, source = excluded.source`, []any{source}})
 	}
-	stmts = append(stmts,
-		stmt{"customers", `INSERT INTO customers
-			SELECT DISTINCT customer_id, '{}'::JSON, $1 FROM events WHERE batch_id = $2
-			ON CONFLICT DO NOTHING`, []any{source, batch}},
-		stmt{"items", `INSERT INTO items
-			SELECT DISTINCT item_id, NULL, '{}'::JSON, $1 FROM events WHERE batch_id = $2 AND item_id IS NOT NULL
-			ON CONFLICT DO NOTHING`, []any{source, batch}})
-	stmts = append(stmts, stmt{"attributes", `DROP TABLE IF EXISTS cust_in; DROP TABLE IF EXISTS items_in`, nil})
+	// The customers and items the batch's events name, collected while
+	// they streamed (events that were already in the store included: their
+	// rows exist unless something removed them, and then belong back).
+	for _, named := range []struct {
+		table string
+		ids   map[string]struct{}
+	}{{"customers", sink.named.customers}, {"items", sink.named.items}} {
+		if len(named.ids) == 0 {
+			continue
+		}
+		if err := materialiseIDs(ctx, c, ar, named.table+"_named", named.ids); err != nil {
+			return err
+		}
+	}
+	if len(sink.named.customers) > 0 {
+		stmts = append(stmts, stmt{"customers", `INSERT INTO customers
+			SELECT id, '{}'::JSON, $1 FROM customers_named ON CONFLICT DO NOTHING`, []any{source}})
+	}
+	if len(sink.named.items) > 0 {
+		stmts = append(stmts, stmt{"items", `INSERT INTO items
+			SELECT id, NULL, '{}'::JSON, $1 FROM items_named ON CONFLICT DO NOTHING`, []any{source}})
+	}
+	stmts = append(stmts, stmt{"attributes", `DROP TABLE IF EXISTS cust_in; DROP TABLE IF EXISTS items_in;
+		DROP TABLE IF EXISTS customers_named; DROP TABLE IF EXISTS items_named`, nil})
 	for _, st := range stmts {
 		if _, err := c.ExecContext(ctx, st.q, st.args...); err != nil {
 			return fmt.Errorf("store %s: %w", st.what, err)
@@ -475,9 +500,24 @@ func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, 
 	return nil
 }
 
-// materialise copies buffered attribute rows into a temp table.
-func materialise(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, b *array.RecordBuilder) error {
-	rel, release, err := registerRecords(ar, table+"_view", attrSchema, b)
+var idSchema = arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String}}, nil)
+
+// materialiseIDs copies a set of ids, sorted, into a temp table.
+func materialiseIDs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, ids map[string]struct{}) error {
+	sorted := make([]string, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	sort.Strings(sorted)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, idSchema)
+	defer b.Release()
+	b.Field(0).(*array.StringBuilder).AppendValues(sorted, nil)
+	return materialise(ctx, c, ar, table, idSchema, b)
+}
+
+// materialise copies buffered rows into a temp table.
+func materialise(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, schema *arrow.Schema, b *array.RecordBuilder) error {
+	rel, release, err := registerRecords(ar, table+"_view", schema, b)
 	if err != nil {
 		return err
 	}
