@@ -323,3 +323,62 @@ func TestIngestErrorNamesTheFileOnce(t *testing.T) {
 		t.Fatalf("err = %q, want %q", got, want)
 	}
 }
+
+// A revocation that arrives in a later consents file erases what the store
+// already holds of the customer, as Revoke does; a revocation dated before
+// the customer's latest grant changes nothing (the latest record wins).
+func TestConsentsFileRevocationErasesEarlierEvents(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	events := filepath.Join(dir, "ev.csv")
+	write(t, events, "customer_id,action,at,channel,item_id,peer_id,value\n"+
+		"a,view,2024-01-02T10:00:00Z,web,i1,,30\n"+
+		"a,rate,2024-01-02T10:05:00Z,web,i1,,4\n"+
+		"b,follow,2024-01-02T11:00:00Z,web,,a,\n"+
+		"c,view,2024-01-02T12:00:00Z,app,i2,,10\n")
+	grants := filepath.Join(dir, "grants.csv")
+	write(t, grants, "customer_id,purpose,granted,at\n"+
+		"a,analytics,true,2024-01-01T00:00:00Z\n"+
+		"b,analytics,true,2024-01-01T00:00:00Z\n"+
+		"b,personalization,true,2024-01-01T00:00:00Z\n"+
+		"c,analytics,true,2024-03-01T00:00:00Z\n")
+	e, _ := newTestEngine(t)
+	if res, err := e.Ingest(ctx, IngestOptions{Path: events, Format: "events", Consents: grants}); err != nil || res.Loaded != 4 || res.Revoked != 0 {
+		t.Fatalf("first ingest: %+v, %v", res, err)
+	}
+	if _, err := e.db.ExecContext(ctx, `INSERT INTO recommendations (customer_id, rank, item_id, score, model) VALUES ('b', 1, 'i2', 1, 'test');
+		INSERT INTO communities (kind, community, size, top_customers) VALUES ('customer', 0, 3, ['a', 'b', 'c'])`); err != nil {
+		t.Fatal(err)
+	}
+	more := filepath.Join(dir, "more.csv")
+	write(t, more, "customer_id,action,at,channel,item_id,peer_id,value\n"+
+		"c,view,2024-01-05T12:00:00Z,app,i1,,10\n")
+	revokes := filepath.Join(dir, "revokes.csv")
+	write(t, revokes, "customer_id,purpose,granted,at\n"+
+		"a,analytics,false,2024-02-01T00:00:00Z\n"+
+		"b,personalization,false,2024-02-01T00:00:00Z\n"+
+		"c,analytics,false,2024-02-01T00:00:00Z\n") // before c's grant of March: c stays
+	res, err := e.Ingest(ctx, IngestOptions{Path: more, Format: "events", Consents: revokes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revoked != 1 || res.Erased["events"] != 3 || res.Erased["recommendations"] != 1 {
+		t.Fatalf("revoked %d, erased %v; want customer a, a's 2 events and b's follow of a, b's recommendation", res.Revoked, res.Erased)
+	}
+	if n := count(t, e, `SELECT count(*) FROM events WHERE customer_id = 'a' OR peer_id = 'a'`); n != 0 {
+		t.Fatalf("%d events still name a", n)
+	}
+	if n := count(t, e, `SELECT count(*) FROM customers WHERE customer_id = 'a'`); n != 0 {
+		t.Fatal("customer a's row survived the revocation")
+	}
+	if n := count(t, e, `SELECT count(*) FROM events WHERE customer_id = 'c'`); n != 2 {
+		t.Fatalf("c has %d events, want 2 (the revocation predates c's grant)", n)
+	}
+	if n := count(t, e, `SELECT count(*) FROM recommendations`); n != 0 {
+		t.Fatal("b's recommendations survived b's personalization revocation")
+	}
+	var top string
+	if err := e.db.QueryRowContext(ctx, `SELECT top_customers::VARCHAR FROM communities`).Scan(&top); err != nil || top != "[b, c]" {
+		t.Fatalf("community top customers %q, %v; want [b, c]", top, err)
+	}
+}

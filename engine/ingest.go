@@ -72,10 +72,15 @@ type IngestResult struct {
 	Rejected       int64                 `json:"rejected"`
 	WithoutConsent int64                 `json:"without_consent"`
 	ConsentRecords int64                 `json:"consent_records"`
-	Declared       []string              `json:"declared_consent,omitempty"`
-	Scale          *datasets.Scale       `json:"scale,omitempty"`
-	Started        time.Time             `json:"started"`
-	Seconds        float64               `json:"seconds"`
+	// Revoked counts the customers whose latest analytics decision became
+	// a revocation with this batch's consents file; Erased is what that
+	// erased per table (their earlier events and everything derived).
+	Revoked  int              `json:"revoked,omitempty"`
+	Erased   map[string]int64 `json:"erased,omitempty"`
+	Declared []string         `json:"declared_consent,omitempty"`
+	Scale    *datasets.Scale  `json:"scale,omitempty"`
+	Started  time.Time        `json:"started"`
+	Seconds  float64          `json:"seconds"`
 }
 
 // Ingest reads one source into the store in a single transaction: either
@@ -164,12 +169,25 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	}
 	// 1. Consent records from the file, before the gate.
 	if opt.Consents != "" {
+		var seq int64
+		if err := c.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM consents`).Scan(&seq); err != nil {
+			return err
+		}
 		n, sf, err := e.loadConsents(ctx, c, ar, opt.Consents)
 		if err != nil {
 			return err
 		}
 		res.ConsentRecords = n
 		res.Files = append(res.Files, sf)
+		if n > 0 {
+			// A revocation in the file takes effect as Revoke's would.
+			revoked, erased, err := eraseRevokedSince(ctx, c, seq)
+			if err != nil {
+				return err
+			}
+			e.forgetInModel(revoked...) // even if the batch then fails: forgetting is safe
+			res.Revoked, res.Erased = len(revoked), erased
+		}
 	}
 	// 2. The gate: the ledger's state, applied in Go while the file streams
 	// straight into events, so the batch is written once.

@@ -137,6 +137,10 @@ func printIngest(a *app, store string, r *engine.IngestResult) {
 	if len(r.Declared) > 0 {
 		fmt.Fprintf(a.stdout, "  consent declared by operator: %s\n", strings.Join(r.Declared, ","))
 	}
+	if r.Revoked > 0 || r.Erased["recommendations"] > 0 {
+		fmt.Fprintf(a.stdout, "  revocations in the consents file: %d customers revoked analytics; erased events %d, scores %d, recommendations %d\n",
+			r.Revoked, r.Erased["events"], r.Erased["scores"], r.Erased["recommendations"])
+	}
 	if r.Rejected > 0 {
 		fmt.Fprintf(a.stdout, "  see them with: custnet rejects --store %s --batch %d\n", store, r.BatchID)
 	}

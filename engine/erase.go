@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// eraseRevokedSince applies, inside an ingest's transaction, the
+// revocations a consents file added to the ledger after position seq: every
+// customer whose latest analytics decision is now a revocation loses their
+// traces in every table that names them (as [Engine.Revoke] does, for many
+// customers in one statement per table), and one whose latest
+// personalization decision is a revocation loses their recommendations. It
+// returns the customers who revoked analytics (so that a served model
+// forgets them) and the rows erased per table.
+func eraseRevokedSince(ctx context.Context, c *sql.Conn, seq int64) ([]string, map[string]int64, error) {
+	if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE revoked_now AS
+		SELECT customer_id, purpose FROM consents
+		WHERE customer_id IN (SELECT customer_id FROM consents WHERE seq > $1 AND NOT granted)
+		QUALIFY row_number() OVER (PARTITION BY customer_id, purpose ORDER BY "at" DESC, seq DESC) = 1 AND NOT granted`, seq); err != nil {
+		return nil, nil, fmt.Errorf("revocations in the consents file: %w", err)
+	}
+	defer c.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS revoked_now`)
+	var analytics []string
+	rows, err := c.QueryContext(ctx, `SELECT customer_id FROM revoked_now WHERE purpose = 'analytics' ORDER BY customer_id`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		analytics = append(analytics, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var personal int
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM revoked_now WHERE purpose = 'personalization'`).Scan(&personal); err != nil {
+		return nil, nil, err
+	}
+	erased := map[string]int64{}
+	if len(analytics) == 0 && personal == 0 {
+		return nil, erased, nil
+	}
+	for _, t := range customerTables {
+		purposes := "'analytics'"
+		if t.table == "recommendations" {
+			purposes = "'analytics', 'personalization'"
+		}
+		set := "(SELECT customer_id FROM revoked_now WHERE purpose IN (" + purposes + "))"
+		r, err := c.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+strings.ReplaceAll(t.where, "= $1", "IN "+set))
+		if err != nil {
+			return nil, nil, fmt.Errorf("erase %s: %w", t.table, err)
+		}
+		n, _ := r.RowsAffected()
+		erased[t.table] += n
+	}
+	if len(analytics) > 0 {
+		if _, err := c.ExecContext(ctx, `UPDATE communities SET top_customers = list_filter(top_customers, x -> NOT list_contains(r.ids, x))
+				FROM (SELECT list(customer_id) AS ids FROM revoked_now WHERE purpose = 'analytics') r`); err != nil {
+			return nil, nil, fmt.Errorf("erase communities: %w", err)
+		}
+	}
+	return analytics, erased, nil
+}
