@@ -36,6 +36,21 @@ type ScoreOptions struct {
 	// ComparePrevious also scores the window before this one and reports
 	// each aggregate's change against it.
 	ComparePrevious bool
+	// FeatureParts is the number of slices of customers whose features
+	// are computed one query at a time (see strategies.FeatureSQLPart).
+	// Zero: one slice per 20 million stored events, so that DuckDB's
+	// memory need stays within a modest memory limit at any size.
+	FeatureParts int
+}
+
+// eventsPerFeaturePart sizes the slices of the feature query.
+const eventsPerFeaturePart = 20_000_000
+
+func featureParts(events int64, set int) int {
+	if set > 0 {
+		return set
+	}
+	return int(max(1, (events+eventsPerFeaturePart-1)/eventsPerFeaturePart))
 }
 
 // ScoreResult summarises a scoring run; per-customer rows are in the
@@ -89,6 +104,11 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 			return err
 		}
 		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)
+		var events int64
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil {
+			return err
+		}
+		parts := featureParts(events, opt.FeatureParts)
 		run := func(w strategies.Window) (*strategies.Result, error) {
 			t := time.Now()
 			if w.AsOf.IsZero() {
@@ -102,18 +122,28 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 					w.AsOf = last.Time
 				}
 			}
-			q, err := strategies.FeatureSQL(w, cfg)
-			if err != nil {
-				return nil, errorf(KindBadInput, "", "%v", err)
+			// The per-customer aggregates are built for a slice of the
+			// customers at a time when the store is large, so that DuckDB
+			// holds a slice's worth of them within its memory limit.
+			tables := make([]*strategies.FeatureTable, parts)
+			for part := range parts {
+				q, err := strategies.FeatureSQLPart(w, cfg, part, parts)
+				if err != nil {
+					return nil, errorf(KindBadInput, "", "%v", err)
+				}
+				rr, err := ar.QueryContext(ctx, q)
+				if err != nil {
+					return nil, fmt.Errorf("features: %w", err)
+				}
+				tables[part], err = strategies.FeatureTableFromArrow(ctx, rr)
+				rr.Release()
+				if err != nil {
+					return nil, err
+				}
 			}
-			rr, err := ar.QueryContext(ctx, q)
-			if err != nil {
-				return nil, fmt.Errorf("features: %w", err)
-			}
-			table, err := strategies.FeatureTableFromArrow(ctx, rr)
-			rr.Release()
-			if err != nil {
-				return nil, err
+			table := tables[0]
+			if parts > 1 {
+				table = strategies.MergeFeatureTables(tables)
 			}
 			lap("features (SQL)", t)
 			t = time.Now()

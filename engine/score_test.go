@@ -184,3 +184,50 @@ func TestScoresFindWhatTheGeneratorPlanted(t *testing.T) {
 		}
 	})
 }
+
+// Features computed a slice of customers at a time (what large stores do)
+// are the features of one query: the same customers, the same scores and
+// explanations, row for row.
+func TestScoringInSlicesMatchesOneQuery(t *testing.T) {
+	e, _ := generatedStore(t, 1500)
+	ctx := context.Background()
+	read := func(parts int) [][]any {
+		t.Helper()
+		if _, err := e.Score(ctx, ScoreOptions{FeatureParts: parts}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := e.db.QueryContext(ctx, `SELECT customer_id, access, engage, customize, connect, collaborate, composite, explanation FROM scores ORDER BY customer_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out [][]any
+		for rows.Next() {
+			r := make([]any, 8)
+			ptrs := make([]any, 8)
+			for i := range r {
+				ptrs[i] = &r[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	one := read(1)
+	if len(one) < 1000 {
+		t.Fatalf("only %d customers scored", len(one))
+	}
+	for _, parts := range []int{1, 3, 7} {
+		got := read(parts)
+		if len(got) != len(one) {
+			t.Fatalf("%d slices: %d customers, one query: %d", parts, len(got), len(one))
+		}
+		for i := range one {
+			if fmt.Sprint(got[i]) != fmt.Sprint(one[i]) {
+				t.Fatalf("%d slices, row %d: %v\none query: %v", parts, i, got[i], one[i])
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,21 @@ func (w Window) days() int {
 // DOUBLE, never NULL: a customer without activity of a feature's kind gets
 // 0, or the window length for lower-is-better features.
 func FeatureSQL(w Window, cfg *Config) (string, error) {
+	return FeatureSQLPart(w, cfg, 0, 1)
+}
+
+// FeatureSQLPart is [FeatureSQL] for one of parts disjoint slices of the
+// customers (those with hash(customer_id) % parts = part; their union over
+// every part is FeatureSQL's result, each slice ordered by customer_id).
+// The relations every customer's features need (the window's item
+// popularity, the link graph, graph_metrics) are still read whole; the
+// per-customer aggregates, which are what grows with the data, are built
+// for one slice at a time, so DuckDB holds a parts-th of them. parts ≤ 1
+// is the whole population in one query.
+func FeatureSQLPart(w Window, cfg *Config, part, parts int) (string, error) {
+	if parts > 1 && (part < 0 || part >= parts) {
+		return "", fmt.Errorf("feature sql: part %d of %d", part, parts)
+	}
 	if w.Days < 0 {
 		return "", fmt.Errorf("feature sql: window of %d days", w.Days)
 	}
@@ -106,11 +122,25 @@ func FeatureSQL(w Window, cfg *Config) (string, error) {
 		}
 		fmt.Fprintf(&sel, ",\n\tCAST(COALESCE(%s, %s) AS DOUBLE) AS %s", f.SQL, def, f.Name)
 	}
-	return repl.Replace(strings.Replace(featureQuery, "{features}", sel.String(), 1)), nil
+	q := repl.Replace(strings.Replace(featureQuery, "{features}", sel.String(), 1))
+	return partRE.ReplaceAllStringFunc(q, func(m string) string {
+		if parts <= 1 {
+			return "TRUE"
+		}
+		col := partRE.FindStringSubmatch(m)[1]
+		return fmt.Sprintf("(hash(%s) %% %d = %d)", col, parts, part)
+	}), nil
 }
 
+// partRE finds the {part:column} markers of featureQuery: the predicate
+// that keeps one slice's customers (TRUE for a single query).
+var partRE = regexp.MustCompile(`\{part:([a-z_.]+)\}`)
+
 // featureQuery is the template of [FeatureSQL]. Every intermediate relation
-// has at most one row per customer and is left-joined to ids.
+// has at most one row per customer and is left-joined to ids. The one
+// floating-point sum over several rows (clogc, for the channel entropy) is
+// ordered, so that a feature never depends on how DuckDB's threads split
+// the rows (an ulp's difference would reorder tied customers).
 const featureQuery = `WITH
 params AS (SELECT {as_of} AS as_of),
 win AS (
@@ -138,13 +168,13 @@ base AS (
 		count(*) FILTER (WHERE action = 'share') AS shares,
 		count(*) FILTER (WHERE action IN ({contributions})) AS contributions,
 		count(*) FILTER (WHERE action = 'vote') AS votes_given
-	FROM win GROUP BY customer_id
+	FROM win WHERE {part:customer_id} GROUP BY customer_id
 ),
 days AS (
 	SELECT customer_id, d,
 		bool_or(action = 'call') AS has_call,
 		bool_or(action IN ({engage})) AS engaged
-	FROM win WHERE d IS NOT NULL GROUP BY customer_id, d
+	FROM win WHERE d IS NOT NULL AND {part:customer_id} GROUP BY customer_id, d
 ),
 da AS (
 	SELECT customer_id,
@@ -161,8 +191,8 @@ g AS (
 	FROM da
 ),
 ch AS (
-	SELECT customer_id, count(*) AS channels, sum(c) AS tot, sum(c * log2(c)) AS clogc
-	FROM (SELECT customer_id, channel, count(*) AS c FROM win WHERE channel IS NOT NULL GROUP BY customer_id, channel)
+	SELECT customer_id, count(*) AS channels, sum(c) AS tot, sum(c * log2(c) ORDER BY channel) AS clogc
+	FROM (SELECT customer_id, channel, count(*) AS c FROM win WHERE channel IS NOT NULL AND {part:customer_id} GROUP BY customer_id, channel)
 	GROUP BY customer_id
 ),
 cons AS (
@@ -178,7 +208,7 @@ head AS (
 ),
 bc AS (
 	SELECT c.customer_id, count(*) AS n, count(*) FILTER (WHERE h.item_id IS NULL) AS tail
-	FROM cons c LEFT JOIN head h ON h.item_id = c.item_id GROUP BY c.customer_id
+	FROM cons c LEFT JOIN head h ON h.item_id = c.item_id WHERE {part:c.customer_id} GROUP BY c.customer_id
 ),
 gm AS (
 	SELECT customer_id, in_degree, out_degree, in_strength, out_strength, pagerank, participation, community
@@ -193,18 +223,19 @@ cl AS (
 	SELECT n.customer_id, count(DISTINCT m.community) AS communities_linked
 	FROM (SELECT src AS customer_id, dst AS other FROM links UNION SELECT dst, src FROM links) n
 	JOIN gm m ON m.customer_id = n.other
+	WHERE {part:n.customer_id}
 	GROUP BY n.customer_id
 ),
 rc AS (
 	SELECT src AS customer_id, count(DISTINCT dst) AS reach FROM (
-		SELECT src, dst FROM links
+		SELECT src, dst FROM links WHERE {part:src}
 		UNION ALL
-		SELECT a.src, b.dst FROM links a JOIN links b ON b.src = a.dst WHERE b.dst <> a.src
+		SELECT a.src, b.dst FROM links a JOIN links b ON b.src = a.dst WHERE b.dst <> a.src AND {part:a.src}
 	) GROUP BY src
 ),
 up AS (
 	SELECT peer_id AS customer_id, count(*) AS uptake FROM win
-	WHERE action IN ('vote', 'reply', 'answer', 'comment') AND peer_id IS NOT NULL AND peer_id <> customer_id
+	WHERE action IN ('vote', 'reply', 'answer', 'comment') AND peer_id IS NOT NULL AND peer_id <> customer_id AND {part:peer_id}
 	GROUP BY peer_id
 ),
 co AS (
@@ -214,9 +245,9 @@ co AS (
 		UNION ALL
 		SELECT peer_id, customer_id FROM win
 		WHERE action IN ({collaborate}) AND peer_id IS NOT NULL AND peer_id <> customer_id
-	) GROUP BY customer_id
+	) WHERE {part:customer_id} GROUP BY customer_id
 ),
-ids AS (SELECT customer_id FROM win UNION SELECT customer_id FROM customers)
+ids AS (SELECT customer_id FROM (SELECT customer_id FROM win UNION SELECT customer_id FROM customers) WHERE {part:customer_id})
 SELECT ids.customer_id, p.as_of{features}
 FROM ids CROSS JOIN params p
 LEFT JOIN base b ON b.customer_id = ids.customer_id

@@ -191,3 +191,37 @@ func readTime(a arrow.Array) time.Time {
 	}
 	return time.Time{}
 }
+
+// MergeFeatureTables merges tables of disjoint customers, each ordered by
+// customer id (the parts of [FeatureSQLPart]), into one table ordered by
+// customer id: what the whole query would have returned. AsOf is the first
+// non-zero one.
+func MergeFeatureTables(parts []*FeatureTable) *FeatureTable {
+	n := 0
+	for _, p := range parts {
+		n += len(p.CustomerIDs)
+	}
+	out := NewFeatureTable(n)
+	next := make([]int, len(parts))
+	for range n {
+		best := -1
+		for k, p := range parts {
+			if next[k] < len(p.CustomerIDs) && (best < 0 || p.CustomerIDs[next[k]] < parts[best].CustomerIDs[next[best]]) {
+				best = k
+			}
+		}
+		p, r := parts[best], next[best]
+		out.CustomerIDs = append(out.CustomerIDs, p.CustomerIDs[r])
+		for c := range out.Columns {
+			out.Columns[c] = append(out.Columns[c], p.Columns[c][r])
+		}
+		next[best]++
+	}
+	for _, p := range parts {
+		if !p.AsOf.IsZero() {
+			out.AsOf = p.AsOf
+			break
+		}
+	}
+	return out
+}
