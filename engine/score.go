@@ -99,11 +99,12 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 	var cur, prev *strategies.Result
 	groups := map[string][]string{}
 	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
-		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW scoring_events AS
-			SELECT events.* FROM events SEMI JOIN (`+activeSQL("analytics")+`) a USING (customer_id)`); err != nil {
+		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW consented_events AS
+			SELECT events.* FROM events SEMI JOIN (`+activeSQL("analytics")+`) a USING (customer_id);
+			CREATE OR REPLACE TEMP VIEW scoring_events AS SELECT * FROM consented_events`); err != nil {
 			return err
 		}
-		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)
+		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events; DROP TABLE IF EXISTS scoring_events; DROP VIEW IF EXISTS consented_events`)
 		var events int64
 		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil {
 			return err
@@ -124,7 +125,25 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 			}
 			// The per-customer aggregates are built for a slice of the
 			// customers at a time when the store is large, so that DuckDB
-			// holds a slice's worth of them within its memory limit.
+			// holds a slice's worth of them within its memory limit. The
+			// slices then read the window's consented events from a
+			// temporary table filled once (DuckDB spills it as needed)
+			// rather than joining the ledger and filtering every event
+			// again for each slice.
+			if parts > 1 {
+				window := "TRUE"
+				if !w.AsOf.IsZero() {
+					asOf := "DATE '" + w.AsOf.UTC().Format(time.DateOnly) + "'"
+					window = fmt.Sprintf(`"at" IS NULL OR (CAST("at" AS DATE) > %s - %d AND CAST("at" AS DATE) <= %s)`, asOf, w.Days, asOf)
+				}
+				if _, err := c.ExecContext(ctx, `DROP VIEW IF EXISTS scoring_events; DROP TABLE IF EXISTS scoring_events;
+					CREATE TEMP TABLE scoring_events AS SELECT "at", customer_id, action, channel, item_id, peer_id, value
+					FROM consented_events WHERE `+window); err != nil {
+					return nil, fmt.Errorf("features: window: %w", err)
+				}
+				defer c.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS scoring_events;
+					CREATE OR REPLACE TEMP VIEW scoring_events AS SELECT * FROM consented_events`)
+			}
 			tables := make([]*strategies.FeatureTable, parts)
 			for part := range parts {
 				q, err := strategies.FeatureSQLPart(w, cfg, part, parts)

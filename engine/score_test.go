@@ -193,7 +193,7 @@ func TestScoringInSlicesMatchesOneQuery(t *testing.T) {
 	ctx := context.Background()
 	read := func(parts int) [][]any {
 		t.Helper()
-		if _, err := e.Score(ctx, ScoreOptions{FeatureParts: parts}); err != nil {
+		if _, err := e.Score(ctx, ScoreOptions{FeatureParts: parts, ComparePrevious: true}); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := e.db.QueryContext(ctx, `SELECT customer_id, access, engage, customize, connect, collaborate, composite, explanation FROM scores ORDER BY customer_id`)
