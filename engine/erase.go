@@ -23,21 +23,8 @@ func eraseRevokedSince(ctx context.Context, c *sql.Conn, seq int64) ([]string, m
 		return nil, nil, fmt.Errorf("revocations in the consents file: %w", err)
 	}
 	defer c.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS revoked_now`)
-	var analytics []string
-	rows, err := c.QueryContext(ctx, `SELECT customer_id FROM revoked_now WHERE purpose = 'analytics' ORDER BY customer_id`)
+	analytics, err := queryStrings(ctx, c, `SELECT customer_id FROM revoked_now WHERE purpose = 'analytics' ORDER BY customer_id`)
 	if err != nil {
-		return nil, nil, err
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		analytics = append(analytics, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
 	var personal int

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 )
 
@@ -34,19 +35,37 @@ func (f *forgetSet) add(customers ...string) {
 // in the ledger after position seq (every revocation when seq < 0): their
 // events were erased after a model trained at seq read its ratings.
 func (e *Engine) revokedSince(ctx context.Context, seq int64) (map[string]struct{}, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT customer_id FROM consents
+	ids, err := queryStrings(ctx, e.db, `SELECT DISTINCT customer_id FROM consents
 		WHERE purpose = 'analytics' AND NOT granted AND seq > $1`, seq)
 	if err != nil {
 		return nil, err
 	}
+	out := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		out[id] = struct{}{}
+	}
+	return out, nil
+}
+
+// querier is what *sql.DB and *sql.Conn share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryStrings returns the one string column of a query's rows.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	out := map[string]struct{}{}
+	var out []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var s string
+		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
-		out[id] = struct{}{}
+		out = append(out, s)
 	}
 	return out, rows.Err()
 }

@@ -369,21 +369,8 @@ func (e *Engine) WarmRecommendations(ctx context.Context, n int) (int, error) {
 // personalization consent, in id order, with GOMAXPROCS workers; limit ≥ 0
 // keeps only the first limit customers.
 func (e *Engine) consentedLists(ctx context.Context, op string, s *served, n, limit int) ([]string, [][]Recommendation, error) {
-	var ids []string
-	rows, err := e.db.QueryContext(ctx, activeSQL("personalization"))
+	ids, err := queryStrings(ctx, e.db, activeSQL("personalization"))
 	if err != nil {
-		return nil, nil, err
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
 	sort.Strings(ids)
