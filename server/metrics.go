@@ -126,8 +126,51 @@ func (s *Server) instrument(mux *http.ServeMux) http.Handler {
 			}
 			s.metrics.observe(route, code, time.Since(start))
 		}()
+		if _, pattern := mux.Handler(r); pattern == "" && unmatched(sw, mux, r) {
+			return
+		}
 		mux.ServeHTTP(sw, r)
 	})
+}
+
+// unmatched answers a request no route matches with the JSON error body
+// every other error has (the mux itself answers in plain text), keeping
+// the mux's status (404, or 405 with its Allow header). It reports false,
+// having written nothing, for anything else the mux would answer (such as
+// a redirect to the cleaned path).
+func unmatched(w http.ResponseWriter, mux *http.ServeMux, r *http.Request) bool {
+	d := &headerOnly{h: http.Header{}}
+	mux.ServeHTTP(d, r)
+	switch d.code {
+	case http.StatusNotFound:
+		writeError(w, d.code, "no such endpoint: "+r.Method+" "+r.URL.Path, "not found")
+	case http.StatusMethodNotAllowed:
+		allow := d.h.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeError(w, d.code, r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+allow+")", "method not allowed")
+	default:
+		return false
+	}
+	return true
+}
+
+// headerOnly records what a handler would answer and drops its body.
+type headerOnly struct {
+	h    http.Header
+	code int
+}
+
+func (d *headerOnly) Header() http.Header { return d.h }
+func (d *headerOnly) Write(b []byte) (int, error) {
+	if d.code == 0 {
+		d.code = http.StatusOK
+	}
+	return len(b), nil
+}
+func (d *headerOnly) WriteHeader(code int) {
+	if d.code == 0 {
+		d.code = code
+	}
 }
 
 func (s *Server) metricsPage(w http.ResponseWriter, _ *http.Request) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -412,13 +413,15 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	tests := []struct {
 		name, method, path string
 		code               int
+		kind               string
 	}{
-		{"an unknown path is 404", "GET", "/v1/nothing", 404},
-		{"a wrong method is 405", "DELETE", "/v1/customers/1/export", 405},
+		{"an unknown path is 404", "GET", "/v1/nothing", 404, `"kind":"not found"`},
+		{"a wrong method is 405", "DELETE", "/v1/customers/1/export", 405, `"kind":"method not allowed"`},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if code, body := f.do(t, tc.method, tc.path, testToken, nil); code != tc.code {
+		t.Run(tc.name+" with a JSON error body", func(t *testing.T) {
+			code, body := f.do(t, tc.method, tc.path, testToken, nil)
+			if code != tc.code || !strings.Contains(string(body), tc.kind) || !json.Valid(body) {
 				t.Fatalf("%d %s", code, body)
 			}
 		})
