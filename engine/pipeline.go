@@ -158,7 +158,7 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 		if err != nil {
 			return "", err
 		}
-		summary := fmt.Sprintf("%d customers, window %dd to %s", sr.Customers, sr.Days, sr.AsOf.Format("2006-01-02"))
+		summary := fmt.Sprintf("%d customers, %s", sr.Customers, sr.WindowText())
 		if len(sr.Maturity) > 0 {
 			summary += "; " + sr.Maturity[0]
 		}

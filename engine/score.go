@@ -43,6 +43,15 @@ type ScoreOptions struct {
 	FeatureParts int
 }
 
+// WindowText describes the scored window in words: "window 90d to
+// 2024-06-30", or, for data without event times, that every event counts.
+func (r *ScoreResult) WindowText() string {
+	if r.AsOf.IsZero() {
+		return "no event times in the data, so every event counts and time features are 0"
+	}
+	return fmt.Sprintf("window %dd to %s", r.Days, r.AsOf.Format(time.DateOnly))
+}
+
 // eventsPerFeaturePart sizes the slices of the feature query.
 const eventsPerFeaturePart = 20_000_000
 

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custnet/custnet/datasets"
 )
@@ -229,5 +230,15 @@ func TestScoringInSlicesMatchesOneQuery(t *testing.T) {
 				t.Fatalf("%d slices, row %d: %v\none query: %v", parts, i, got[i], one[i])
 			}
 		}
+	}
+}
+
+func TestWindowTextSaysWhenTheDataHasNoTimes(t *testing.T) {
+	dated := &ScoreResult{Days: 90, AsOf: time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC)}
+	if got := dated.WindowText(); got != "window 90d to 2024-06-30" {
+		t.Errorf("dated window: %q", got)
+	}
+	if got := (&ScoreResult{Days: 365}).WindowText(); strings.Contains(got, "0001") || !strings.Contains(got, "no event times") {
+		t.Errorf("untimed data: %q", got)
 	}
 }

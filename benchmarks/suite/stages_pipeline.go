@@ -110,7 +110,7 @@ func runScore(ctx context.Context, x *stageEnv) (measure, error) {
 		by += ", " + strings.Join(x.ds.by, ", ")
 	}
 	return measure{Rows: int64(res.Customers), RowsName: "customers", Seconds: sec, Steps: steps,
-		Note: fmt.Sprintf("%d-day window to %s, aggregated by %s into %d groups", res.Days, res.AsOf.Format(time.DateOnly), by, len(res.Aggregates))}, nil
+		Note: fmt.Sprintf("%s, aggregated by %s into %d groups", res.WindowText(), by, len(res.Aggregates))}, nil
 }
 
 // model is where the train stage leaves its model for the recommend stage.

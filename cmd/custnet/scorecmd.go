@@ -79,11 +79,7 @@ Features:
 				return a.printJSON(res)
 			}
 			w := a.stdout
-			window := fmt.Sprintf("window %dd to %s", res.Days, res.AsOf.Format(time.DateOnly))
-			if res.AsOf.IsZero() {
-				window = "no event times in the data, so every event counts and time features are 0"
-			}
-			fmt.Fprintf(w, "scored %d customers, %s (%.2fs)\n", res.Customers, window, res.Seconds)
+			fmt.Fprintf(w, "scored %d customers, %s (%.2fs)\n", res.Customers, res.WindowText(), res.Seconds)
 			fmt.Fprintf(w, "%-12s %6s %7s %7s\n", "strategy", "mean", "median", "active")
 			for _, g := range res.Aggregates {
 				if g.Dimension == "all" {
