@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
@@ -84,34 +83,23 @@ func (e *Engine) Revoke(ctx context.Context, customer, purpose, source string) (
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	res := &RevokeResult{Customer: customer, Purpose: purpose, Erased: map[string]int64{}}
+	res := &RevokeResult{Customer: customer, Purpose: purpose}
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
 	defer tx.Rollback()
+	seq, err := ledgerEnd(ctx, tx)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
 	at := time.Now().UTC()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO consents (customer_id, purpose, granted, "at", source) VALUES ($1, $2, false, $3, $4)`,
 		customer, purpose, at, source); err != nil {
 		return nil, wrap(op, err)
 	}
-	tables := customerTables
-	if purpose == "personalization" {
-		tables = tables[len(tables)-1:] // recommendations only
-	}
-	for _, t := range tables {
-		r, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+t.where, customer)
-		if err != nil {
-			return nil, wrap(op, fmt.Errorf("erase %s: %w", t.table, err))
-		}
-		n, _ := r.RowsAffected()
-		res.Erased[t.table] = n
-	}
-	if purpose == "analytics" {
-		if _, err := tx.ExecContext(ctx, `UPDATE communities SET top_customers = list_filter(top_customers, x -> x <> $1)
-			WHERE list_contains(top_customers, $1)`, customer); err != nil {
-			return nil, wrap(op, err)
-		}
+	if _, res.Erased, err = eraseRevokedSince(ctx, tx, seq); err != nil {
+		return nil, wrap(op, err)
 	}
 	err = tx.Commit()
 	if purpose == "analytics" {

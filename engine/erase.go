@@ -7,20 +7,35 @@ import (
 	"strings"
 )
 
-// eraseRevokedSince applies, inside an ingest's transaction, the
-// revocations a consents file added to the ledger after position seq: every
-// customer whose latest analytics decision is now a revocation loses their
-// traces in every table that names them (as [Engine.Revoke] does, for many
-// customers in one statement per table), and one whose latest
-// personalization decision is a revocation loses their recommendations. It
-// returns the customers who revoked analytics (so that a served model
-// forgets them) and the rows erased per table.
-func eraseRevokedSince(ctx context.Context, c *sql.Conn, seq int64) ([]string, map[string]int64, error) {
+// execQuerier is what *sql.Conn and *sql.Tx share.
+type execQuerier interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ledgerEnd is the ledger's current position: records added later have a
+// larger seq.
+func ledgerEnd(ctx context.Context, c execQuerier) (int64, error) {
+	var seq int64
+	err := c.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM consents`).Scan(&seq)
+	return seq, err
+}
+
+// eraseRevokedSince applies, inside the caller's transaction, the
+// revocations added to the ledger after position seq (by [Engine.Revoke]
+// or a consents file): every customer whose latest analytics decision is
+// now a revocation loses their traces in every table that names them, and
+// one whose latest personalization decision is a revocation loses their
+// recommendations, in one statement per table for all of them. It returns
+// the customers who revoked analytics (so that a served model forgets
+// them) and the rows erased per table.
+func eraseRevokedSince(ctx context.Context, c execQuerier, seq int64) ([]string, map[string]int64, error) {
 	if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE revoked_now AS
 		SELECT customer_id, purpose FROM consents
 		WHERE customer_id IN (SELECT customer_id FROM consents WHERE seq > $1 AND NOT granted)
 		QUALIFY row_number() OVER (PARTITION BY customer_id, purpose ORDER BY "at" DESC, seq DESC) = 1 AND NOT granted`, seq); err != nil {
-		return nil, nil, fmt.Errorf("revocations in the consents file: %w", err)
+		return nil, nil, fmt.Errorf("revocations: %w", err)
 	}
 	defer c.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS revoked_now`)
 	analytics, err := queryStrings(ctx, c, `SELECT customer_id FROM revoked_now WHERE purpose = 'analytics' ORDER BY customer_id`)
@@ -39,6 +54,8 @@ func eraseRevokedSince(ctx context.Context, c *sql.Conn, seq int64) ([]string, m
 		purposes := "'analytics'"
 		if t.table == "recommendations" {
 			purposes = "'analytics', 'personalization'"
+		} else if len(analytics) == 0 {
+			continue
 		}
 		set := "(SELECT customer_id FROM revoked_now WHERE purpose IN (" + purposes + "))"
 		r, err := c.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+strings.ReplaceAll(t.where, "= $1", "IN "+set))

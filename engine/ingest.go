@@ -169,8 +169,8 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	}
 	// 1. Consent records from the file, before the gate.
 	if opt.Consents != "" {
-		var seq int64
-		if err := c.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM consents`).Scan(&seq); err != nil {
+		seq, err := ledgerEnd(ctx, c)
+		if err != nil {
 			return err
 		}
 		n, sf, err := e.loadConsents(ctx, c, ar, opt.Consents)

@@ -84,8 +84,8 @@ func (e *Engine) Train(ctx context.Context, opt TrainOptions) (*TrainResult, err
 	}
 	// The ledger's position before the ratings are read: a revocation
 	// recorded after it may have erased ratings the model learnt.
-	var seq int64
-	if err := e.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM consents`).Scan(&seq); err != nil {
+	seq, err := ledgerEnd(ctx, e.db)
+	if err != nil {
 		return nil, wrap(op, err)
 	}
 	m, st, err := e.ratingsMatrix(ctx, implicitModels[opt.Model])
