@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -241,7 +242,7 @@ func (s *streamSink) dedupe() {
 			rec.Release()
 			continue
 		}
-		keep = append(keep[:0], make([]bool, len(sr.ids))...)
+		keep = slices.Grow(keep[:0], len(sr.ids))[:len(sr.ids)] // addAll sets every entry
 		if r := s.seen.addAll(sr.ids, keep); r > 0 {
 			s.batchDup += int64(r)
 			var err error

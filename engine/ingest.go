@@ -137,7 +137,6 @@ func (e *Engine) Ingest(ctx context.Context, opt IngestOptions) (*IngestResult, 
 	return res, nil
 }
 
-// badInput marks datasets.InputError as KindBadInput.
 // ingestErr wraps an error of the ingest of path, naming the file once when
 // err is an input error about it ("ingest: u.data: file is empty").
 func ingestErr(path string, err error) error {
@@ -148,6 +147,7 @@ func ingestErr(path string, err error) error {
 	return wrap("ingest "+path, badInput(err))
 }
 
+// badInput marks datasets.InputError as KindBadInput.
 func badInput(err error) error {
 	var ie *datasets.InputError
 	if errors.As(err, &ie) {
@@ -230,7 +230,7 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	}
 	phase("declared consent")
 	// 4. Attributes: customers only with a basis; items always (they are not personal).
-	if err := e.storeAttrs(ctx, c, ar, sink, source, batch); err != nil {
+	if err := e.storeAttrs(ctx, c, ar, sink, source); err != nil {
 		return err
 	}
 	phase("attributes")
@@ -463,7 +463,7 @@ func registerRecords(ar *duckdb.Arrow, name string, schema *arrow.Schema, b *arr
 // storeAttrs stores the batch's attribute rows (customers only with an
 // active analytics basis; items always, they are not personal) and a bare
 // row for every new customer and item the batch's events name.
-func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, sink *streamSink, source string, batch int64) error {
+func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, sink *streamSink, source string) error {
 	type stmt struct {
 		what string
 		q    string
