@@ -260,8 +260,8 @@ func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recom
 	if n <= 0 {
 		n = 10
 	}
-	if s.forgotten.has(customer) {
-		return e.recommend(s, customer, n)
+	if _, known := s.m.Train().CustomerIndex(customer); !known || s.forgotten.has(customer) {
+		return e.recommend(s, customer, n) // the popularity list: cheap, not kept
 	}
 	if l, ok := s.tops.get(customer, n); ok {
 		return l, nil

@@ -190,6 +190,9 @@ func TestRecommendReusesListsOnlyWhileTheModelAndConsentHold(t *testing.T) {
 		if err != nil || n != 943 {
 			t.Fatalf("warmed %d lists, %v; want the 943 consented customers", n, err)
 		}
+		if kept := len(e.served.Load().tops.lists); kept != 943 {
+			t.Fatalf("%d lists kept after warming, want 943", kept)
+		}
 		s := e.served.Load()
 		for _, c := range []string{"1", "500", "943"} {
 			want, _ := e.recommend(s, c, 10)

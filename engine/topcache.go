@@ -6,7 +6,7 @@ import (
 )
 
 // maxCachedRecs bounds the recommendations a topCache holds (about 100 MB
-// at most); a full cache is emptied and refilled.
+// at most); once full, further lists are computed on each call and not kept.
 const maxCachedRecs = 1 << 20
 
 // topCache keeps the lists [Engine.Recommend] computed with one served
@@ -47,8 +47,11 @@ func (c *topCache) put(customer string, n int, l []Recommendation) {
 	if _, ok := c.lists[k]; ok {
 		return
 	}
-	if c.lists == nil || c.recs+len(l) > maxCachedRecs {
-		c.lists, c.recs = map[topKey][]Recommendation{}, 0
+	if c.recs+len(l) > maxCachedRecs {
+		return // full: what is kept (e.g. a warm-up) stays; the rest is computed
+	}
+	if c.lists == nil {
+		c.lists = map[topKey][]Recommendation{}
 	}
 	c.lists[k] = l
 	c.recs += len(l)

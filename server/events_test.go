@@ -195,6 +195,11 @@ func TestEventBatchesBeyondTheQueueAreShed(t *testing.T) {
 		if n := itemsOf(t, e, "q1")["queued-9"]; n != 0 {
 			t.Fatal("a shed batch was stored")
 		}
+		var page strings.Builder
+		f.s.metrics.write(&page)
+		if !strings.Contains(page.String(), `custnet_ingest_batches_total{result="shed"} 1`) {
+			t.Fatalf("/metrics does not count the shed batch:\n%s", page.String())
+		}
 	})
 	t.Run("the queued batches are stored once the slots free up", func(t *testing.T) {
 		for range cap(f.s.ingests) {

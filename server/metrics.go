@@ -224,10 +224,10 @@ func (m *metrics) write(out io.Writer) {
 	gauge("custnet_ingest_duplicate_events_total", "Events of accepted batches already in the store.", "counter", m.eventsDuplicate.Load())
 	gauge("custnet_ingest_without_consent_events_total", "Events of accepted batches dropped for lack of an analytics basis.", "counter", m.eventsWithoutConsent.Load())
 	gauge("custnet_ingest_rejected_events_total", "Bad events reported in rejected batches (a rejected batch stores nothing).", "counter", m.eventsRejected.Load())
-	b.WriteString("# HELP custnet_ingest_batches_total POST /v1/events batches by result: accepted, rejected (bad events) or failed.\n")
+	b.WriteString("# HELP custnet_ingest_batches_total POST /v1/events batches by result: accepted, rejected (bad events), failed, or shed (queue full, 503).\n")
 	b.WriteString("# TYPE custnet_ingest_batches_total counter\n")
 	m.batchMu.Lock()
-	for _, res := range []string{"accepted", "failed", "rejected"} {
+	for _, res := range []string{"accepted", "failed", "rejected", "shed"} {
 		fmt.Fprintf(&b, "custnet_ingest_batches_total{result=%q} %d\n", res, m.batchResults[res])
 	}
 	m.batchMu.Unlock()
@@ -237,5 +237,7 @@ func (m *metrics) write(out io.Writer) {
 // label quotes a label value as the text format wants: backslash, double
 // quote and newline escaped.
 func label(v string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
+	return `"` + labelEscaper.Replace(v) + `"`
 }
+
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
