@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" database/sql driver, for the reference only
 
 	"github.com/custnet/custnet/engine"
+	"github.com/custnet/custnet/internal/cputime"
 )
 
 // readCSVSQL is DuckDB's own bulk load of a generated events CSV, with the
@@ -33,16 +33,9 @@ func (s span) add(o span) span { return span{s.wall + o.wall, s.cpu + o.cpu} }
 
 // timed runs f and returns its span.
 func timed(f func()) span {
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
-	t0 := time.Now()
+	c0, t0 := cputime.Process(), time.Now()
 	f()
-	wall := time.Since(t0)
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &after); err != nil {
-		return span{wall: wall}
-	}
-	cpu := func(ru *syscall.Rusage) int64 { return ru.Utime.Nano() + ru.Stime.Nano() }
-	return span{wall, time.Duration(cpu(&after) - cpu(&before))}
+	return span{time.Since(t0), cputime.Process() - c0}
 }
 
 // duckdbReadCSV loads path with readCSVSQL into a fresh database file in

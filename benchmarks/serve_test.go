@@ -17,11 +17,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/custnet/custnet/engine"
+	"github.com/custnet/custnet/internal/cputime"
 	"github.com/custnet/custnet/internal/dstest"
 	"github.com/custnet/custnet/server"
 )
@@ -220,7 +220,7 @@ func serveLoad(b *testing.B, cfg serveLoadConfig) {
 	var firstErr atomic.Value
 
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	start := time.Now().Add(50 * time.Millisecond)
 	var wg sync.WaitGroup
 	var recRes, batchRes []serveResult
@@ -264,7 +264,7 @@ func serveLoad(b *testing.B, cfg serveLoadConfig) {
 	}()
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	if err := stop(); err != nil {
 		b.Errorf("graceful shutdown: %v", err)
@@ -337,15 +337,6 @@ func serveLoad(b *testing.B, cfg serveLoadConfig) {
 	// machine shared with other work, what the load costs, whatever the
 	// latency the sharing causes.
 	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cpu_cores")
-}
-
-// processCPU is the user and system CPU time of this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // serveDo sends req and returns the body of a 200 answer, or nil.
