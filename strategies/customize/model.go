@@ -153,20 +153,7 @@ func worse(a, b Rec) bool {
 // first. Items scored -Inf are skipped when skipInf is set; NaN scores are
 // always skipped.
 func selectTop(scores []float32, n int, h []Rec, skipInf bool) []Rec {
-	negInf := float32(math.Inf(-1))
-	for i, v := range scores {
-		if v != v || (skipInf && v == negInf) {
-			continue
-		}
-		r := Rec{Item: int32(i), Score: v}
-		if len(h) < n {
-			h = append(h, r)
-			siftUp(h, len(h)-1)
-		} else if worse(h[0], r) {
-			h[0] = r
-			siftDown(h, 0)
-		}
-	}
+	h = pushTop(h, n, scores, 0, skipInf)
 	sortRecs(h)
 	return h
 }
