@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/custnet/custnet/internal/atomicfile"
 	"github.com/custnet/custnet/strategies/customize"
 )
 
@@ -112,20 +113,7 @@ func (e *Engine) Train(ctx context.Context, opt TrainOptions) (*TrainResult, err
 }
 
 func saveModel(path string, m customize.Model) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	if err := customize.Save(tmp, m); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(w io.Writer) error { return customize.Save(w, m) })
 }
 
 // LoadModel loads a model file written by [Engine.Train] and serves it. A
@@ -449,11 +437,9 @@ func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []s
 	if err != nil || out == "" {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
-	if _, err := e.db.ExecContext(ctx, `COPY (SELECT customer_id, model, rank, item_id, score, reason FROM recommendations
-		ORDER BY customer_id, rank) TO `+quote(tmp)+` (FORMAT parquet)`); err != nil {
-		os.Remove(tmp)
+	return atomicfile.Via(out, func(tmp string) error {
+		_, err := e.db.ExecContext(ctx, `COPY (SELECT customer_id, model, rank, item_id, score, reason FROM recommendations
+			ORDER BY customer_id, rank) TO `+quote(tmp)+` (FORMAT parquet)`)
 		return err
-	}
-	return os.Rename(tmp, out)
+	})
 }

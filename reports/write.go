@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/custnet/custnet/internal/atomicfile"
 )
 
 // Section headings, in page order. Tests and end-to-end checks look for them.
@@ -79,30 +79,8 @@ func WriteFile(ctx context.Context, path string, r *Report, opt Options) error {
 	return writeFileAtomic(path, func(w io.Writer) error { return Write(ctx, w, r, opt) })
 }
 
-func writeFileAtomic(path string, render func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = render(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+func writeFileAtomic(path string, render func(io.Writer) error) error {
+	if err := atomicfile.Write(path, render); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custnet/custnet/internal/atomicfile"
 	"github.com/custnet/custnet/internal/dstest"
 )
 
@@ -499,25 +500,13 @@ func runChild(ctx context.Context, conf string) (*Report, error) {
 // folder, renamed into place.
 func writeJSONFile(path string, rep *Report) error {
 	data, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("bench: write %s: %w", path, err)
-	}
-	_, err = f.Write(append(data, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+		err = atomicfile.Write(path, func(w io.Writer) error {
+			_, err := w.Write(append(data, '\n'))
+			return err
+		})
 	}
 	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("bench: write %s: %w", path, err)
 	}
 	return nil

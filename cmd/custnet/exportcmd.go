@@ -3,12 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/custnet/custnet/internal/atomicfile"
 	"github.com/custnet/custnet/reports"
 )
 
@@ -50,11 +51,10 @@ with explanations, network community, recommendations), as a small HTML page
 				if err != nil {
 					return err
 				}
-				tmp := out + ".tmp"
-				if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+				if err := atomicfile.Write(out, func(w io.Writer) error {
+					_, err := w.Write(append(b, '\n'))
 					return err
-				}
-				if err := os.Rename(tmp, out); err != nil {
+				}); err != nil {
 					return err
 				}
 			} else if err := reports.WriteCustomerFile(cmd.Context(), out, x, reports.Options{}); err != nil {
