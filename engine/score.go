@@ -6,8 +6,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -16,6 +14,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/custnet/custnet/datasets"
+	"github.com/custnet/custnet/internal/atomicfile"
 	"github.com/custnet/custnet/strategies"
 )
 
@@ -37,7 +36,7 @@ type ScoreOptions struct {
 	// each aggregate's change against it.
 	ComparePrevious bool
 	// FeatureParts is the number of slices of customers whose features
-	// are computed one query at a time (see strategies.FeatureSQLPart).
+	// are computed one query at a time (see strategies.FeatureSQLParts).
 	// Zero: one slice per 20 million stored events, so that DuckDB's
 	// memory need stays within a modest memory limit at any size.
 	FeatureParts int
@@ -108,12 +107,11 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 	var cur, prev *strategies.Result
 	groups := map[string][]string{}
 	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
-		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW consented_events AS
-			SELECT events.* FROM events SEMI JOIN (`+activeSQL("analytics")+`) a USING (customer_id);
-			CREATE OR REPLACE TEMP VIEW scoring_events AS SELECT * FROM consented_events`); err != nil {
+		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW scoring_events AS
+			SELECT events.* FROM events SEMI JOIN (`+activeSQL("analytics")+`) a USING (customer_id)`); err != nil {
 			return err
 		}
-		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events; DROP TABLE IF EXISTS scoring_events; DROP VIEW IF EXISTS consented_events`)
+		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)
 		var events int64
 		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil {
 			return err
@@ -134,31 +132,24 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 			}
 			// The per-customer aggregates are built for a slice of the
 			// customers at a time when the store is large, so that DuckDB
-			// holds a slice's worth of them within its memory limit. The
-			// slices then read the window's consented events from a
-			// temporary table filled once (DuckDB spills it as needed)
-			// rather than joining the ledger and filtering every event
-			// again for each slice.
-			if parts > 1 {
-				window := "TRUE"
-				if !w.AsOf.IsZero() {
-					asOf := "DATE '" + w.AsOf.UTC().Format(time.DateOnly) + "'"
-					window = fmt.Sprintf(`"at" IS NULL OR (CAST("at" AS DATE) > %s - %d AND CAST("at" AS DATE) <= %s)`, asOf, w.Days, asOf)
-				}
-				if _, err := c.ExecContext(ctx, `DROP VIEW IF EXISTS scoring_events; DROP TABLE IF EXISTS scoring_events;
-					CREATE TEMP TABLE scoring_events AS SELECT "at", customer_id, action, channel, item_id, peer_id, value
-					FROM consented_events WHERE `+window); err != nil {
-					return nil, fmt.Errorf("features: window: %w", err)
-				}
-				defer c.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS scoring_events;
-					CREATE OR REPLACE TEMP VIEW scoring_events AS SELECT * FROM consented_events`)
+			// holds a slice's worth of them within its memory limit; the
+			// relations every slice needs whole are built once first.
+			fq, err := strategies.FeatureSQLParts(w, cfg, parts)
+			if err != nil {
+				return nil, errorf(KindBadInput, "", "%v", err)
 			}
-			tables := make([]*strategies.FeatureTable, parts)
-			for part := range parts {
-				q, err := strategies.FeatureSQLPart(w, cfg, part, parts)
-				if err != nil {
-					return nil, errorf(KindBadInput, "", "%v", err)
+			defer func() {
+				for _, s := range fq.Cleanup {
+					c.ExecContext(context.WithoutCancel(ctx), s)
 				}
+			}()
+			for _, s := range fq.Setup {
+				if _, err := c.ExecContext(ctx, s); err != nil {
+					return nil, fmt.Errorf("features: %w", err)
+				}
+			}
+			tables := make([]*strategies.FeatureTable, len(fq.Parts))
+			for part, q := range fq.Parts {
 				rr, err := ar.QueryContext(ctx, q)
 				if err != nil {
 					return nil, fmt.Errorf("features: %w", err)
@@ -170,7 +161,7 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 				}
 			}
 			table := tables[0]
-			if parts > 1 {
+			if len(tables) > 1 {
 				table = strategies.MergeFeatureTables(tables)
 			}
 			lap("features (SQL)", t)
@@ -429,24 +420,21 @@ func (e *Engine) ExportScores(ctx context.Context, format, out string) (int64, e
 	if n == 0 {
 		return 0, errorf(KindNotFound, op, "no scores yet: run custnet score")
 	}
-	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp")
 	explanation := explanationUDFName + `(customer_id, access, engage, customize, connect, collaborate, composite, explanation)`
 	if format == "jsonl" {
 		explanation += "::JSON" // a nested object rather than a string
 	}
-	err := e.conn(ctx, func(c *sql.Conn, _ *duckdb.Arrow) error {
-		if err := registerExplanationUDF(c); err != nil {
+	err := atomicfile.Via(out, func(tmp string) error {
+		return e.conn(ctx, func(c *sql.Conn, _ *duckdb.Arrow) error {
+			if err := registerExplanationUDF(c); err != nil {
+				return err
+			}
+			_, err := c.ExecContext(ctx, `COPY (SELECT customer_id, as_of, "window", access, engage, customize, connect, collaborate,
+				composite, `+explanation+` AS explanation FROM scores ORDER BY customer_id) TO `+quote(tmp)+` (`+opts+`)`)
 			return err
-		}
-		_, err := c.ExecContext(ctx, `COPY (SELECT customer_id, as_of, "window", access, engage, customize, connect, collaborate,
-			composite, `+explanation+` AS explanation FROM scores ORDER BY customer_id) TO `+quote(tmp)+` (`+opts+`)`)
-		return err
+		})
 	})
-	if err != nil {
-		os.Remove(tmp)
-		return 0, wrap(op, err)
-	}
-	return n, wrap(op, os.Rename(tmp, out))
+	return n, wrap(op, err)
 }
 
 // explanationUDFName is the SQL function that renders a stored explanation:

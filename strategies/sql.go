@@ -53,27 +53,43 @@ func (w Window) days() int {
 // DOUBLE, never NULL: a customer without activity of a feature's kind gets
 // 0, or the window length for lower-is-better features.
 func FeatureSQL(w Window, cfg *Config) (string, error) {
-	return FeatureSQLPart(w, cfg, 0, 1)
+	q, err := FeatureSQLParts(w, cfg, 1)
+	if err != nil {
+		return "", err
+	}
+	return q.Parts[0], nil
 }
 
-// FeatureSQLPart is [FeatureSQL] for one of parts disjoint slices of the
-// customers (those with hash(customer_id) % parts = part; their union over
-// every part is FeatureSQL's result, each slice ordered by customer_id).
-// The relations every customer's features need (the window's item
-// popularity, the link graph, graph_metrics) are still read whole; the
-// per-customer aggregates, which are what grows with the data, are built
-// for one slice at a time, so DuckDB holds a parts-th of them. parts ≤ 1
-// is the whole population in one query.
-func FeatureSQLPart(w Window, cfg *Config, part, parts int) (string, error) {
-	if parts > 1 && (part < 0 || part >= parts) {
-		return "", fmt.Errorf("feature sql: part %d of %d", part, parts)
-	}
+// FeatureQueries is the feature computation of [FeatureSQLParts], split
+// into statements run in order on one connection.
+type FeatureQueries struct {
+	// Setup builds the relations every slice needs whole (the window's
+	// item popularity head, the link graph, the latest graph metrics) as
+	// temporary tables, once. Empty for a single query.
+	Setup []string
+	// Parts holds one query per slice of the customers; each returns
+	// FeatureSQL's columns for its customers, ordered by customer_id.
+	Parts []string
+	// Cleanup drops what Setup made; run it also after a failure.
+	Cleanup []string
+}
+
+// FeatureSQLParts is [FeatureSQL] for parts disjoint slices of the
+// customers (those with hash(customer_id) % parts = k for slice k; the
+// union of the slices' rows is FeatureSQL's result). What grows with the
+// data, the window's events and the per-customer aggregates, is read and
+// built for one slice at a time: each slice reads the events of its
+// customers (and, for the features counted on the other side of a link,
+// those naming one of them as peer), so DuckDB holds a parts-th of them.
+// The relations every slice needs whole are built once by Setup. parts ≤ 1
+// is the whole population in one query with no setup.
+func FeatureSQLParts(w Window, cfg *Config, parts int) (FeatureQueries, error) {
 	if w.Days < 0 {
-		return "", fmt.Errorf("feature sql: window of %d days", w.Days)
+		return FeatureQueries{}, fmt.Errorf("feature sql: window of %d days", w.Days)
 	}
 	r, err := cfg.resolve()
 	if err != nil {
-		return "", fmt.Errorf("feature sql: %w", err)
+		return FeatureQueries{}, fmt.Errorf("feature sql: %w", err)
 	}
 	days := strconv.Itoa(w.days())
 	asOf := `(SELECT CAST(max(e."at") AS DATE) FROM scoring_events e)`
@@ -103,7 +119,41 @@ func FeatureSQLPart(w Window, cfg *Config, part, parts int) (string, error) {
 		}
 	}
 	consumption := append([]string{"purchase", "rate"}, r.actions[datasets.Engage]...)
+	var sel strings.Builder
+	for _, f := range features {
+		def := "0"
+		if f.LowerIsBetter {
+			def = days
+		}
+		fmt.Fprintf(&sel, ",\n\tCAST(COALESCE(%s, %s) AS DOUBLE) AS %s", f.SQL, def, f.Name)
+	}
+	// The shared relations: in one query they are CTEs over win; in
+	// slices, temporary tables built from the whole window.
+	var q FeatureQueries
+	shared := map[string]string{}
+	if parts <= 1 {
+		shared["{head}"] = strings.ReplaceAll(headQuery, "{consumed}", "cons")
+		shared["{links}"] = strings.ReplaceAll(linksQuery, "{events}", "win")
+		shared["{gm}"] = gmQuery
+	} else {
+		window := `(SELECT customer_id, action, item_id, peer_id FROM scoring_events e WHERE {window})`
+		consumed := `(SELECT item_id FROM scoring_events e WHERE {window} AND item_id IS NOT NULL AND action IN ({consumption}))`
+		for _, t := range []struct{ name, query string }{
+			{"head", strings.ReplaceAll(headQuery, "{consumed}", consumed)},
+			{"links", strings.ReplaceAll(linksQuery, "{events}", window)},
+			{"gm", gmQuery},
+		} {
+			q.Setup = append(q.Setup, "CREATE OR REPLACE TEMP TABLE feature_"+t.name+" AS "+t.query)
+			q.Cleanup = append(q.Cleanup, "DROP TABLE IF EXISTS feature_"+t.name)
+			shared["{"+t.name+"}"] = "SELECT * FROM feature_" + t.name
+		}
+	}
+	pairs := []string{"{head}", shared["{head}"], "{links}", shared["{links}"], "{gm}", shared["{gm}"]}
+	shape := strings.NewReplacer(pairs...).Replace(strings.Replace(featureQuery, "{features}", sel.String(), 1))
 	repl := strings.NewReplacer(
+		"{window}", `(e."at" IS NULL OR (CAST(e."at" AS DATE) > {as_of} - {days} AND CAST(e."at" AS DATE) <= {as_of}))`,
+	)
+	values := strings.NewReplacer(
 		"{as_of}", asOf,
 		"{days}", days,
 		"{head_share}", strconv.FormatFloat(r.headShare, 'g', -1, 64),
@@ -114,29 +164,49 @@ func FeatureSQLPart(w Window, cfg *Config, part, parts int) (string, error) {
 		"{collaborate}", list(r.actions[datasets.Collaborate]...),
 		"{contributions}", list(contributions...),
 	)
-	var sel strings.Builder
-	for _, f := range features {
-		def := "0"
-		if f.LowerIsBetter {
-			def = days
-		}
-		fmt.Fprintf(&sel, ",\n\tCAST(COALESCE(%s, %s) AS DOUBLE) AS %s", f.SQL, def, f.Name)
+	fill := func(s string) string { return values.Replace(repl.Replace(s)) }
+	for k := range q.Setup {
+		q.Setup[k] = fill(q.Setup[k])
 	}
-	q := repl.Replace(strings.Replace(featureQuery, "{features}", sel.String(), 1))
-	return partRE.ReplaceAllStringFunc(q, func(m string) string {
-		if parts <= 1 {
-			return "TRUE"
-		}
-		col := partRE.FindStringSubmatch(m)[1]
-		return fmt.Sprintf("(hash(%s) %% %d = %d)", col, parts, part)
-	}), nil
+	shape = fill(shape)
+	for part := range max(parts, 1) {
+		q.Parts = append(q.Parts, partRE.ReplaceAllStringFunc(shape, func(m string) string {
+			if parts <= 1 {
+				return "TRUE"
+			}
+			col := partRE.FindStringSubmatch(m)[1]
+			return fmt.Sprintf("(hash(%s) %% %d = %d)", col, parts, part)
+		}))
+	}
+	return q, nil
 }
 
 // partRE finds the {part:column} markers of featureQuery: the predicate
 // that keeps one slice's customers (TRUE for a single query).
 var partRE = regexp.MustCompile(`\{part:([a-z_.]+)\}`)
 
-// featureQuery is the template of [FeatureSQL]. Every intermediate relation
+// headQuery is the set of items that make up the head_share of the
+// window's consumption ({consumed}: one row per consumption, item_id).
+const headQuery = `SELECT item_id FROM (
+	SELECT item_id, c,
+		sum(c) OVER (ORDER BY c DESC, item_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
+		sum(c) OVER () AS total
+	FROM (SELECT item_id, count(*) AS c FROM {consumed} GROUP BY item_id)
+) WHERE COALESCE(before, 0) < {head_share} * total`
+
+// linksQuery is the window's customer→customer links of connect actions
+// ({events}: the window's events), each pair once.
+const linksQuery = `SELECT DISTINCT customer_id AS src, peer_id AS dst FROM {events}
+	WHERE peer_id IS NOT NULL AND peer_id <> customer_id AND action IN ({connect})`
+
+// gmQuery is each customer's latest customer-graph metrics.
+const gmQuery = `SELECT customer_id, in_degree, out_degree, in_strength, out_strength, pagerank, participation, community
+	FROM graph_metrics WHERE kind = 'customer'
+	QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY computed_at DESC NULLS LAST) = 1`
+
+// featureQuery is the template of [FeatureSQL]: {head}, {links} and {gm}
+// are the shared relations, {window} the window predicate on events e,
+// {part:col} a slice's predicate. Every intermediate relation
 // has at most one row per customer and is left-joined to ids. The one
 // floating-point sum over several rows (clogc, for the channel entropy) is
 // ordered, so that a feature never depends on how DuckDB's threads split
@@ -146,8 +216,8 @@ params AS (SELECT {as_of} AS as_of),
 win AS (
 	SELECT e.customer_id, CAST(e."at" AS DATE) AS d, CAST(hour(e."at") AS TINYINT) AS h, CAST(dayofweek(e."at") AS TINYINT) AS dow,
 		e.action, e.channel, e.item_id, e.peer_id, e.value
-	FROM scoring_events e, params p
-	WHERE e."at" IS NULL OR (CAST(e."at" AS DATE) > p.as_of - {days} AND CAST(e."at" AS DATE) <= p.as_of)
+	FROM scoring_events e
+	WHERE {window} AND ({part:e.customer_id} OR {part:e.peer_id})
 ),
 base AS (
 	SELECT customer_id,
@@ -198,27 +268,13 @@ ch AS (
 cons AS (
 	SELECT customer_id, item_id FROM win WHERE item_id IS NOT NULL AND action IN ({consumption})
 ),
-head AS (
-	SELECT item_id FROM (
-		SELECT item_id, c,
-			sum(c) OVER (ORDER BY c DESC, item_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
-			sum(c) OVER () AS total
-		FROM (SELECT item_id, count(*) AS c FROM cons GROUP BY item_id)
-	) WHERE COALESCE(before, 0) < {head_share} * total
-),
+head AS ({head}),
 bc AS (
 	SELECT c.customer_id, count(*) AS n, count(*) FILTER (WHERE h.item_id IS NULL) AS tail
 	FROM cons c LEFT JOIN head h ON h.item_id = c.item_id WHERE {part:c.customer_id} GROUP BY c.customer_id
 ),
-gm AS (
-	SELECT customer_id, in_degree, out_degree, in_strength, out_strength, pagerank, participation, community
-	FROM graph_metrics WHERE kind = 'customer'
-	QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY computed_at DESC NULLS LAST) = 1
-),
-links AS (
-	SELECT DISTINCT customer_id AS src, peer_id AS dst FROM win
-	WHERE peer_id IS NOT NULL AND peer_id <> customer_id AND action IN ({connect})
-),
+gm AS ({gm}),
+links AS ({links}),
 cl AS (
 	SELECT n.customer_id, count(DISTINCT m.community) AS communities_linked
 	FROM (SELECT src AS customer_id, dst AS other FROM links UNION SELECT dst, src FROM links) n
