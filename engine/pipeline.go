@@ -13,6 +13,7 @@ import (
 
 	"github.com/custnet/custnet/datasets"
 	"github.com/custnet/custnet/internal/atomicfile"
+	"github.com/custnet/custnet/strategies/customize"
 )
 
 // PipelineOptions configure [RunPipeline]. The zero value generates the
@@ -168,27 +169,33 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 	}); err != nil {
 		return nil, err
 	}
+	// The recommender served is the one that ranked the held-out ratings
+	// best (NDCG@10), the most-rated list included: on data whose ratings
+	// carry little taste a personal model is no better than what most
+	// customers rate, and the run says so rather than serve a worse list.
+	serve := "knn-baseline"
 	if err := step("evaluate", func() (string, error) {
-		ev, err := e.Evaluate(ctx, EvaluateOptions{Models: []string{"baseline", "knn-baseline", "svd"}, Protocol: "holdout"})
+		ev, err := e.Evaluate(ctx, EvaluateOptions{Models: pipelineCandidates, Protocol: "holdout"})
 		if err != nil {
 			return "", err
 		}
 		var parts []string
 		for _, r := range ev.Results {
-			if r.Model == "popularity" {
+			if r.Model == "popularity" || r.Model == "als-implicit" {
 				parts = append(parts, fmt.Sprintf("%s NDCG@10 %.3f", r.Model, r.NDCG))
 			} else {
 				parts = append(parts, fmt.Sprintf("%s RMSE %.3f NDCG@10 %.3f", r.Model, r.RMSE, r.NDCG))
 			}
 		}
-		return "holdout 20%: " + strings.Join(parts, "; "), nil
+		serve = bestRanker(ev.Results, serve)
+		return "holdout 20%: " + strings.Join(parts, "; ") + "; serving " + serve, nil
 	}); err != nil {
 		return nil, err
 	}
 	modelPath := filepath.Join(opts.Out, "model.cnm")
 	recsPath := filepath.Join(opts.Out, "recommendations.parquet")
 	if err := step("recommend", func() (string, error) {
-		tr, err := e.Train(ctx, TrainOptions{Model: "knn-baseline", Out: modelPath})
+		tr, err := e.Train(ctx, TrainOptions{Model: serve, Out: modelPath})
 		if err != nil {
 			return "", err
 		}
@@ -196,7 +203,7 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("knn-baseline on %d ratings; top 10 for %d consented customers", tr.Stats.Ratings, n), nil
+		return fmt.Sprintf("%s on %d ratings; top 10 for %d consented customers", serve, tr.Stats.Ratings, n), nil
 	}); err != nil {
 		return nil, err
 	}
@@ -215,6 +222,22 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 		res.Outputs = append(res.Outputs, opts.Store)
 	}
 	return res, nil
+}
+
+// pipelineCandidates are the recommenders the pipeline evaluates (the
+// most-rated list is always added) and may serve.
+var pipelineCandidates = []string{"baseline", "knn-baseline", "svd", "als-implicit"}
+
+// bestRanker returns the model of results with the highest NDCG@10, the
+// first listed on a tie; def when results is empty.
+func bestRanker(results []customize.Result, def string) string {
+	best, ndcg := def, -1.0
+	for _, r := range results {
+		if r.NDCG > ndcg {
+			best, ndcg = r.Model, r.NDCG
+		}
+	}
+	return best
 }
 
 // writeJSONFile writes v as indented JSON via a temporary file and a rename,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custnet/custnet/reports/browsertest"
+	"github.com/custnet/custnet/strategies/customize"
 )
 
 var reportHeadings = []string{"Data and consent", "The five strategies", "The customer network", "Recommendations", "Top customers per strategy"}
@@ -120,4 +121,21 @@ func TestMovieLensReportInABrowser(t *testing.T) {
 		t.Fatalf("report is %d bytes, over 5 MB", st.Size())
 	}
 	checkInBrowser(t, path, "report-movielens-100k")
+}
+
+func TestBestRankerServesTheHighestNDCG(t *testing.T) {
+	rs := []customize.Result{
+		{Model: "baseline", NDCG: 0.005}, {Model: "knn-baseline", NDCG: 0.2},
+		{Model: "svd", NDCG: 0.2}, {Model: "popularity", NDCG: 0.166},
+	}
+	if got := bestRanker(rs, "x"); got != "knn-baseline" {
+		t.Fatalf("best of %v: %s, want knn-baseline (the first of a tie)", rs, got)
+	}
+	rs[3].NDCG = 0.3
+	if got := bestRanker(rs, "x"); got != "popularity" {
+		t.Fatalf("best of %v: %s, want popularity", rs, got)
+	}
+	if got := bestRanker(nil, "knn-baseline"); got != "knn-baseline" {
+		t.Fatalf("no results: %s, want the default", got)
+	}
 }

@@ -19,7 +19,10 @@ func (a *app) runCmd() *cobra.Command {
 built-in default network (20,000 customers, seed 7) with its consent records;
 with --data it ingests that source (--format, and a consent basis:
 --consents or --assume-consent). The store is a temporary file unless
---store names one. Outputs go to --out, and the last lines say where.`,
+--store names one. The recommender served is the one of baseline,
+knn-baseline, svd, als-implicit and the most-rated list that ranks a 20%
+holdout of the ratings best (NDCG@10). Outputs go to --out, and the last
+lines say where.`,
 		Example: `  custnet run
   custnet run --data ../shared/datasets/movielens-100k/u.data --format movielens-100k --assume-consent analytics,personalization --out ml100k`,
 		Args: cobra.NoArgs,
