@@ -37,7 +37,7 @@ type ScoreOptions struct {
 	ComparePrevious bool
 	// FeatureParts is the number of slices of customers whose features
 	// are computed one query at a time (see strategies.FeatureSQLParts).
-	// Zero: one slice per 20 million stored events, so that DuckDB's
+	// Zero: one slice per 10 million stored events, so that DuckDB's
 	// memory need stays within a modest memory limit at any size.
 	FeatureParts int
 }
@@ -52,7 +52,7 @@ func (r *ScoreResult) WindowText() string {
 }
 
 // eventsPerFeaturePart sizes the slices of the feature query.
-const eventsPerFeaturePart = 20_000_000
+const eventsPerFeaturePart = 10_000_000
 
 func featureParts(events int64, set int) int {
 	if set > 0 {

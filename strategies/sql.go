@@ -127,33 +127,13 @@ func FeatureSQLParts(w Window, cfg *Config, parts int) (FeatureQueries, error) {
 		}
 		fmt.Fprintf(&sel, ",\n\tCAST(COALESCE(%s, %s) AS DOUBLE) AS %s", f.SQL, def, f.Name)
 	}
-	// The shared relations: in one query they are CTEs over win; in
-	// slices, temporary tables built from the whole window.
+	// One query: the shared relations are CTEs over win, which reads
+	// scoring_events once. Slices: the window's events are copied once into
+	// feature_events with each row's slice of customer and of peer, the
+	// shared relations are built from it once, and each slice reads the
+	// rows of its customers (win) and those naming one as peer (peerwin).
 	var q FeatureQueries
-	shared := map[string]string{}
-	if parts <= 1 {
-		shared["{head}"] = strings.ReplaceAll(headQuery, "{consumed}", "cons")
-		shared["{links}"] = strings.ReplaceAll(linksQuery, "{events}", "win")
-		shared["{gm}"] = gmQuery
-	} else {
-		window := `(SELECT customer_id, action, item_id, peer_id FROM scoring_events e WHERE {window})`
-		consumed := `(SELECT item_id FROM scoring_events e WHERE {window} AND item_id IS NOT NULL AND action IN ({consumption}))`
-		for _, t := range []struct{ name, query string }{
-			{"head", strings.ReplaceAll(headQuery, "{consumed}", consumed)},
-			{"links", strings.ReplaceAll(linksQuery, "{events}", window)},
-			{"gm", gmQuery},
-		} {
-			q.Setup = append(q.Setup, "CREATE OR REPLACE TEMP TABLE feature_"+t.name+" AS "+t.query)
-			q.Cleanup = append(q.Cleanup, "DROP TABLE IF EXISTS feature_"+t.name)
-			shared["{"+t.name+"}"] = "SELECT * FROM feature_" + t.name
-		}
-	}
-	pairs := []string{"{head}", shared["{head}"], "{links}", shared["{links}"], "{gm}", shared["{gm}"]}
-	shape := strings.NewReplacer(pairs...).Replace(strings.Replace(featureQuery, "{features}", sel.String(), 1))
-	repl := strings.NewReplacer(
-		"{window}", `(e."at" IS NULL OR (CAST(e."at" AS DATE) > {as_of} - {days} AND CAST(e."at" AS DATE) <= {as_of}))`,
-	)
-	values := strings.NewReplacer(
+	fill := strings.NewReplacer(
 		"{as_of}", asOf,
 		"{days}", days,
 		"{head_share}", strconv.FormatFloat(r.headShare, 'g', -1, 64),
@@ -163,19 +143,54 @@ func FeatureSQLParts(w Window, cfg *Config, parts int) (FeatureQueries, error) {
 		"{connect}", list(r.actions[datasets.Connect]...),
 		"{collaborate}", list(r.actions[datasets.Collaborate]...),
 		"{contributions}", list(contributions...),
-	)
-	fill := func(s string) string { return values.Replace(repl.Replace(s)) }
-	for k := range q.Setup {
-		q.Setup[k] = fill(q.Setup[k])
+	).Replace
+	window := `(e."at" IS NULL OR (CAST(e."at" AS DATE) > {as_of} - {days} AND CAST(e."at" AS DATE) <= {as_of}))`
+	template := strings.Replace(featureQuery, "{features}", sel.String(), 1)
+	if parts <= 1 {
+		shape := strings.NewReplacer(
+			"{events}", "scoring_events",
+			"{in_window}", window,
+			"{peerwin}", "SELECT customer_id, action, peer_id FROM win WHERE peer_id IS NOT NULL AND peer_id <> customer_id",
+			"{head}", strings.ReplaceAll(headQuery, "{consumed}", "cons"),
+			"{links}", strings.ReplaceAll(linksQuery, "{events}", "win"),
+			"{gm}", gmQuery,
+		).Replace(template)
+		q.Parts = []string{fill(partRE.ReplaceAllString(shape, "TRUE"))}
+		return q, nil
 	}
-	shape = fill(shape)
-	for part := range max(parts, 1) {
+	slice := func(col string) string { return fmt.Sprintf("CAST(hash(%s) %% %d AS USMALLINT)", col, parts) }
+	for _, t := range []struct{ name, query string }{
+		{"events", `SELECT e.customer_id, e."at", e.action, e.channel, e.item_id, e.peer_id, e.value,
+			` + slice("e.customer_id") + ` AS customer_part, ` + slice("e.peer_id") + ` AS peer_part
+			FROM scoring_events e WHERE ` + window},
+		{"head", strings.ReplaceAll(headQuery, "{consumed}",
+			"(SELECT item_id FROM feature_events WHERE item_id IS NOT NULL AND action IN ({consumption}))")},
+		{"links", `SELECT src, dst, ` + slice("src") + ` AS src_part, ` + slice("dst") + ` AS dst_part FROM (` +
+			strings.ReplaceAll(linksQuery, "{events}", "feature_events") + `)`},
+		{"gm", gmQuery},
+	} {
+		q.Setup = append(q.Setup, fill("CREATE OR REPLACE TEMP TABLE feature_"+t.name+" AS "+t.query))
+		q.Cleanup = append(q.Cleanup, "DROP TABLE IF EXISTS feature_"+t.name)
+	}
+	shape := fill(strings.NewReplacer(
+		"{events}", "feature_events",
+		"{in_window}", "TRUE",
+		"{peerwin}", `SELECT e.customer_id, e.action, e.peer_id FROM feature_events e
+	WHERE e.peer_id IS NOT NULL AND e.peer_id <> e.customer_id AND {part:e.peer_id}`,
+		"{head}", "SELECT * FROM feature_head",
+		"{links}", "SELECT * FROM feature_links",
+		"{gm}", "SELECT * FROM feature_gm",
+	).Replace(template))
+	// The slice columns stored by Setup stand for hash(column) % parts.
+	stored := map[string]string{"e.customer_id": "e.customer_part", "e.peer_id": "e.peer_part",
+		"src": "src_part", "dst": "dst_part", "a.src": "a.src_part"}
+	for part := range parts {
 		q.Parts = append(q.Parts, partRE.ReplaceAllStringFunc(shape, func(m string) string {
-			if parts <= 1 {
-				return "TRUE"
-			}
 			col := partRE.FindStringSubmatch(m)[1]
-			return fmt.Sprintf("(hash(%s) %% %d = %d)", col, parts, part)
+			if sc, ok := stored[col]; ok {
+				return fmt.Sprintf("(%s = %d)", sc, part)
+			}
+			return fmt.Sprintf("(%s = %d)", slice(col), part)
 		}))
 	}
 	return q, nil
@@ -204,9 +219,12 @@ const gmQuery = `SELECT customer_id, in_degree, out_degree, in_strength, out_str
 	FROM graph_metrics WHERE kind = 'customer'
 	QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY computed_at DESC NULLS LAST) = 1`
 
-// featureQuery is the template of [FeatureSQL]: {head}, {links} and {gm}
-// are the shared relations, {window} the window predicate on events e,
-// {part:col} a slice's predicate. Every intermediate relation
+// featureQuery is the template of [FeatureSQL] and [FeatureSQLParts]:
+// {events} is the relation read (scoring_events, or a slice's copy), and
+// {in_window} the window predicate on its rows e; win holds the window's
+// events of the query's customers, peerwin those of links naming one of
+// them as peer; {head}, {links} and {gm} are the shared relations and
+// {part:col} the slice's predicate on a column. Every intermediate relation
 // has at most one row per customer and is left-joined to ids. The one
 // floating-point sum over several rows (clogc, for the channel entropy) is
 // ordered, so that a feature never depends on how DuckDB's threads split
@@ -216,9 +234,10 @@ params AS (SELECT {as_of} AS as_of),
 win AS (
 	SELECT e.customer_id, CAST(e."at" AS DATE) AS d, CAST(hour(e."at") AS TINYINT) AS h, CAST(dayofweek(e."at") AS TINYINT) AS dow,
 		e.action, e.channel, e.item_id, e.peer_id, e.value
-	FROM scoring_events e
-	WHERE {window} AND ({part:e.customer_id} OR {part:e.peer_id})
+	FROM {events} e
+	WHERE {in_window} AND {part:e.customer_id}
 ),
+peerwin AS ({peerwin}),
 base AS (
 	SELECT customer_id,
 		count(*) AS events,
@@ -238,13 +257,13 @@ base AS (
 		count(*) FILTER (WHERE action = 'share') AS shares,
 		count(*) FILTER (WHERE action IN ({contributions})) AS contributions,
 		count(*) FILTER (WHERE action = 'vote') AS votes_given
-	FROM win WHERE {part:customer_id} GROUP BY customer_id
+	FROM win GROUP BY customer_id
 ),
 days AS (
 	SELECT customer_id, d,
 		bool_or(action = 'call') AS has_call,
 		bool_or(action IN ({engage})) AS engaged
-	FROM win WHERE d IS NOT NULL AND {part:customer_id} GROUP BY customer_id, d
+	FROM win WHERE d IS NOT NULL GROUP BY customer_id, d
 ),
 da AS (
 	SELECT customer_id,
@@ -262,7 +281,7 @@ g AS (
 ),
 ch AS (
 	SELECT customer_id, count(*) AS channels, sum(c) AS tot, sum(c * log2(c) ORDER BY channel) AS clogc
-	FROM (SELECT customer_id, channel, count(*) AS c FROM win WHERE channel IS NOT NULL AND {part:customer_id} GROUP BY customer_id, channel)
+	FROM (SELECT customer_id, channel, count(*) AS c FROM win WHERE channel IS NOT NULL GROUP BY customer_id, channel)
 	GROUP BY customer_id
 ),
 cons AS (
@@ -271,15 +290,14 @@ cons AS (
 head AS ({head}),
 bc AS (
 	SELECT c.customer_id, count(*) AS n, count(*) FILTER (WHERE h.item_id IS NULL) AS tail
-	FROM cons c LEFT JOIN head h ON h.item_id = c.item_id WHERE {part:c.customer_id} GROUP BY c.customer_id
+	FROM cons c LEFT JOIN head h ON h.item_id = c.item_id GROUP BY c.customer_id
 ),
 gm AS ({gm}),
 links AS ({links}),
 cl AS (
 	SELECT n.customer_id, count(DISTINCT m.community) AS communities_linked
-	FROM (SELECT src AS customer_id, dst AS other FROM links UNION SELECT dst, src FROM links) n
+	FROM (SELECT src AS customer_id, dst AS other FROM links WHERE {part:src} UNION SELECT dst, src FROM links WHERE {part:dst}) n
 	JOIN gm m ON m.customer_id = n.other
-	WHERE {part:n.customer_id}
 	GROUP BY n.customer_id
 ),
 rc AS (
@@ -290,8 +308,8 @@ rc AS (
 	) GROUP BY src
 ),
 up AS (
-	SELECT peer_id AS customer_id, count(*) AS uptake FROM win
-	WHERE action IN ('vote', 'reply', 'answer', 'comment') AND peer_id IS NOT NULL AND peer_id <> customer_id AND {part:peer_id}
+	SELECT peer_id AS customer_id, count(*) AS uptake FROM peerwin
+	WHERE action IN ('vote', 'reply', 'answer', 'comment')
 	GROUP BY peer_id
 ),
 co AS (
@@ -299,11 +317,11 @@ co AS (
 		SELECT customer_id, peer_id AS other FROM win
 		WHERE action IN ({collaborate}) AND peer_id IS NOT NULL AND peer_id <> customer_id
 		UNION ALL
-		SELECT peer_id, customer_id FROM win
-		WHERE action IN ({collaborate}) AND peer_id IS NOT NULL AND peer_id <> customer_id
-	) WHERE {part:customer_id} GROUP BY customer_id
+		SELECT peer_id, customer_id FROM peerwin
+		WHERE action IN ({collaborate})
+	) GROUP BY customer_id
 ),
-ids AS (SELECT customer_id FROM (SELECT customer_id FROM win UNION SELECT customer_id FROM customers) WHERE {part:customer_id})
+ids AS (SELECT customer_id FROM win UNION SELECT customer_id FROM customers WHERE {part:customer_id})
 SELECT ids.customer_id, p.as_of{features}
 FROM ids CROSS JOIN params p
 LEFT JOIN base b ON b.customer_id = ids.customer_id
