@@ -36,7 +36,7 @@ type ScoreOptions struct {
 	// each aggregate's change against it.
 	ComparePrevious bool
 	// FeatureParts is the number of slices of customers whose features
-	// are computed one query at a time (see strategies.FeatureSQLParts).
+	// are computed one query at a time (see strategies.FeatureSQLSlices).
 	// Zero: one slice per 10 million stored events, so that DuckDB's
 	// memory need stays within a modest memory limit at any size.
 	FeatureParts int
@@ -134,7 +134,14 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 			// customers at a time when the store is large, so that DuckDB
 			// holds a slice's worth of them within its memory limit; the
 			// relations every slice needs whole are built once first.
-			fq, err := strategies.FeatureSQLParts(w, cfg, parts)
+			var bounds []string
+			if parts > 1 {
+				var err error
+				if bounds, err = queryStrings(ctx, c, strategies.FeatureSliceBoundsSQL(parts)); err != nil {
+					return nil, fmt.Errorf("features: slices: %w", err)
+				}
+			}
+			fq, err := strategies.FeatureSQLSlices(w, cfg, bounds)
 			if err != nil {
 				return nil, errorf(KindBadInput, "", "%v", err)
 			}

@@ -53,14 +53,14 @@ func (w Window) days() int {
 // DOUBLE, never NULL: a customer without activity of a feature's kind gets
 // 0, or the window length for lower-is-better features.
 func FeatureSQL(w Window, cfg *Config) (string, error) {
-	q, err := FeatureSQLParts(w, cfg, 1)
+	q, err := FeatureSQLSlices(w, cfg, nil)
 	if err != nil {
 		return "", err
 	}
 	return q.Parts[0], nil
 }
 
-// FeatureQueries is the feature computation of [FeatureSQLParts], split
+// FeatureQueries is the feature computation of [FeatureSQLSlices], split
 // into statements run in order on one connection.
 type FeatureQueries struct {
 	// Setup builds the relations every slice needs whole (the window's
@@ -74,16 +74,41 @@ type FeatureQueries struct {
 	Cleanup []string
 }
 
-// FeatureSQLParts is [FeatureSQL] for parts disjoint slices of the
-// customers (those with hash(customer_id) % parts = k for slice k; the
-// union of the slices' rows is FeatureSQL's result). What grows with the
-// data, the window's events and the per-customer aggregates, is read and
-// built for one slice at a time: each slice reads the events of its
-// customers (and, for the features counted on the other side of a link,
-// those naming one of them as peer), so DuckDB holds a parts-th of them.
-// The relations every slice needs whole are built once by Setup. parts ≤ 1
-// is the whole population in one query with no setup.
-func FeatureSQLParts(w Window, cfg *Config, parts int) (FeatureQueries, error) {
+// FeatureSliceBoundsSQL returns the query for the bounds of
+// [FeatureSQLSlices] that cut the customers table into parts slices of
+// about equal size: one VARCHAR per row, increasing, at most parts-1 rows
+// (fewer when customers has few distinct ids).
+func FeatureSliceBoundsSQL(parts int) string {
+	if parts < 2 {
+		return "SELECT CAST(NULL AS VARCHAR) WHERE FALSE"
+	}
+	qs := make([]string, parts-1)
+	for k := range qs {
+		qs[k] = strconv.FormatFloat(float64(k+1)/float64(parts), 'g', -1, 64)
+	}
+	return `SELECT DISTINCT b FROM (SELECT unnest(quantile_disc(customer_id, [` + strings.Join(qs, ", ") + `])) AS b FROM customers)
+		WHERE b IS NOT NULL ORDER BY b`
+}
+
+// FeatureSQLSlices is [FeatureSQL] for the slices of the customers cut at
+// bounds, increasing customer ids: slice k holds the customers with
+// bounds[k-1] <= customer_id < bounds[k] (the first has no lower bound,
+// the last no upper one), so the slices' rows together are FeatureSQL's
+// result. What grows with the data, the window's events and the
+// per-customer aggregates, is read and built for one slice at a time: each
+// slice reads the events of its customers and those naming one of them as
+// peer (for the features counted on the other side of a link), so DuckDB
+// holds a slice's worth of them. The slice's id range is a plain
+// comparison, which DuckDB applies while scanning events (and, where the
+// events are stored in customer order, by skipping whole row groups),
+// before scoring_events' consent join. The relations every slice needs
+// whole are built once by Setup. No bounds: one query, no setup.
+func FeatureSQLSlices(w Window, cfg *Config, bounds []string) (FeatureQueries, error) {
+	for k := 1; k < len(bounds); k++ {
+		if bounds[k] <= bounds[k-1] {
+			return FeatureQueries{}, fmt.Errorf("feature sql: slice bounds not increasing: %q then %q", bounds[k-1], bounds[k])
+		}
+	}
 	if w.Days < 0 {
 		return FeatureQueries{}, fmt.Errorf("feature sql: window of %d days", w.Days)
 	}
@@ -128,12 +153,11 @@ func FeatureSQLParts(w Window, cfg *Config, parts int) (FeatureQueries, error) {
 		fmt.Fprintf(&sel, ",\n\tCAST(COALESCE(%s, %s) AS DOUBLE) AS %s", f.SQL, def, f.Name)
 	}
 	// One query: the shared relations are CTEs over win, which reads
-	// scoring_events once. Slices: the window's events are copied once into
-	// feature_events with each row's slice of customer and of peer, the
-	// shared relations are built from it once, and each slice reads the
-	// rows of its customers (win) and those naming one as peer (peerwin).
+	// scoring_events once. Slices: the shared relations are built once
+	// (those of links from one copy of the window's events that name a
+	// peer), and each slice reads its customers' events.
 	var q FeatureQueries
-	fill := strings.NewReplacer(
+	values := strings.NewReplacer(
 		"{as_of}", asOf,
 		"{days}", days,
 		"{head_share}", strconv.FormatFloat(r.headShare, 'g', -1, 64),
@@ -143,54 +167,52 @@ func FeatureSQLParts(w Window, cfg *Config, parts int) (FeatureQueries, error) {
 		"{connect}", list(r.actions[datasets.Connect]...),
 		"{collaborate}", list(r.actions[datasets.Collaborate]...),
 		"{contributions}", list(contributions...),
-	).Replace
-	window := `(e."at" IS NULL OR (CAST(e."at" AS DATE) > {as_of} - {days} AND CAST(e."at" AS DATE) <= {as_of}))`
+	)
+	window := strings.NewReplacer("{in_window}",
+		`(e."at" IS NULL OR (CAST(e."at" AS DATE) > {as_of} - {days} AND CAST(e."at" AS DATE) <= {as_of}))`)
+	fill := func(s string) string { return values.Replace(window.Replace(s)) }
 	template := strings.Replace(featureQuery, "{features}", sel.String(), 1)
-	if parts <= 1 {
+	peers := func(q, rel string) string { return strings.ReplaceAll(q, "{peers}", rel) }
+	if len(bounds) == 0 {
+		const rel = "(SELECT customer_id, action, peer_id FROM win WHERE peer_id IS NOT NULL AND peer_id <> customer_id)"
 		shape := strings.NewReplacer(
-			"{events}", "scoring_events",
-			"{in_window}", window,
-			"{peerwin}", "SELECT customer_id, action, peer_id FROM win WHERE peer_id IS NOT NULL AND peer_id <> customer_id",
 			"{head}", strings.ReplaceAll(headQuery, "{consumed}", "cons"),
-			"{links}", strings.ReplaceAll(linksQuery, "{events}", "win"),
+			"{links}", peers(linksQuery, rel),
+			"{up}", peers(upQuery, rel),
+			"{co}", peers(coQuery, rel),
 			"{gm}", gmQuery,
 		).Replace(template)
 		q.Parts = []string{fill(partRE.ReplaceAllString(shape, "TRUE"))}
 		return q, nil
 	}
-	slice := func(col string) string { return fmt.Sprintf("CAST(hash(%s) %% %d AS USMALLINT)", col, parts) }
+	var pairs []string
 	for _, t := range []struct{ name, query string }{
-		{"events", `SELECT e.customer_id, e."at", e.action, e.channel, e.item_id, e.peer_id, e.value,
-			` + slice("e.customer_id") + ` AS customer_part, ` + slice("e.peer_id") + ` AS peer_part
-			FROM scoring_events e WHERE ` + window},
+		{"peers", `SELECT customer_id, action, peer_id FROM scoring_events e
+			WHERE {in_window} AND peer_id IS NOT NULL AND peer_id <> customer_id`},
 		{"head", strings.ReplaceAll(headQuery, "{consumed}",
-			"(SELECT item_id FROM feature_events WHERE item_id IS NOT NULL AND action IN ({consumption}))")},
-		{"links", `SELECT src, dst, ` + slice("src") + ` AS src_part, ` + slice("dst") + ` AS dst_part FROM (` +
-			strings.ReplaceAll(linksQuery, "{events}", "feature_events") + `)`},
+			"(SELECT item_id FROM scoring_events e WHERE {in_window} AND item_id IS NOT NULL AND action IN ({consumption}))")},
+		{"links", peers(linksQuery, "feature_peers")},
+		{"up", peers(upQuery, "feature_peers")},
+		{"co", peers(coQuery, "feature_peers")},
 		{"gm", gmQuery},
 	} {
 		q.Setup = append(q.Setup, fill("CREATE OR REPLACE TEMP TABLE feature_"+t.name+" AS "+t.query))
 		q.Cleanup = append(q.Cleanup, "DROP TABLE IF EXISTS feature_"+t.name)
+		pairs = append(pairs, "{"+t.name+"}", "SELECT * FROM feature_"+t.name)
 	}
-	shape := fill(strings.NewReplacer(
-		"{events}", "feature_events",
-		"{in_window}", "TRUE",
-		"{peerwin}", `SELECT e.customer_id, e.action, e.peer_id FROM feature_events e
-	WHERE e.peer_id IS NOT NULL AND e.peer_id <> e.customer_id AND {part:e.peer_id}`,
-		"{head}", "SELECT * FROM feature_head",
-		"{links}", "SELECT * FROM feature_links",
-		"{gm}", "SELECT * FROM feature_gm",
-	).Replace(template))
-	// The slice columns stored by Setup stand for hash(column) % parts.
-	stored := map[string]string{"e.customer_id": "e.customer_part", "e.peer_id": "e.peer_part",
-		"src": "src_part", "dst": "dst_part", "a.src": "a.src_part"}
-	for part := range parts {
+	shape := fill(strings.NewReplacer(pairs...).Replace(template))
+	lit := func(id string) string { return "'" + strings.ReplaceAll(id, "'", "''") + "'" }
+	for k := range len(bounds) + 1 {
 		q.Parts = append(q.Parts, partRE.ReplaceAllStringFunc(shape, func(m string) string {
 			col := partRE.FindStringSubmatch(m)[1]
-			if sc, ok := stored[col]; ok {
-				return fmt.Sprintf("(%s = %d)", sc, part)
+			var c []string
+			if k > 0 {
+				c = append(c, col+" >= "+lit(bounds[k-1]))
 			}
-			return fmt.Sprintf("(%s = %d)", slice(col), part)
+			if k < len(bounds) {
+				c = append(c, col+" < "+lit(bounds[k]))
+			}
+			return "(" + strings.Join(c, " AND ") + ")"
 		}))
 	}
 	return q, nil
@@ -210,21 +232,34 @@ const headQuery = `SELECT item_id FROM (
 ) WHERE COALESCE(before, 0) < {head_share} * total`
 
 // linksQuery is the window's customer→customer links of connect actions
-// ({events}: the window's events), each pair once.
-const linksQuery = `SELECT DISTINCT customer_id AS src, peer_id AS dst FROM {events}
-	WHERE peer_id IS NOT NULL AND peer_id <> customer_id AND action IN ({connect})`
+// ({peers} as for upQuery), each pair once.
+const linksQuery = `SELECT DISTINCT customer_id AS src, peer_id AS dst FROM {peers} WHERE action IN ({connect})`
+
+// upQuery counts the replies, answers, comments and votes each customer's
+// contributions received ({peers}: the window's events naming another
+// customer as peer).
+const upQuery = `SELECT peer_id AS customer_id, count(*) AS uptake FROM {peers}
+	WHERE action IN ('vote', 'reply', 'answer', 'comment')
+	GROUP BY peer_id`
+
+// coQuery counts each customer's distinct collaborators, on either side of
+// a collaborate action ({peers} as for upQuery).
+const coQuery = `SELECT customer_id, count(DISTINCT other) AS collaborators FROM (
+		SELECT customer_id, peer_id AS other FROM {peers} WHERE action IN ({collaborate})
+		UNION ALL
+		SELECT peer_id, customer_id FROM {peers} WHERE action IN ({collaborate})
+	) GROUP BY customer_id`
 
 // gmQuery is each customer's latest customer-graph metrics.
 const gmQuery = `SELECT customer_id, in_degree, out_degree, in_strength, out_strength, pagerank, participation, community
 	FROM graph_metrics WHERE kind = 'customer'
 	QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY computed_at DESC NULLS LAST) = 1`
 
-// featureQuery is the template of [FeatureSQL] and [FeatureSQLParts]:
-// {events} is the relation read (scoring_events, or a slice's copy), and
-// {in_window} the window predicate on its rows e; win holds the window's
-// events of the query's customers, peerwin those of links naming one of
-// them as peer; {head}, {links} and {gm} are the shared relations and
-// {part:col} the slice's predicate on a column. Every intermediate relation
+// featureQuery is the template of [FeatureSQL] and [FeatureSQLSlices]:
+// {in_window} is the window predicate on scoring_events' rows e; win holds
+// the window's events of the query's customers; {head}, {links}, {up},
+// {co} and {gm} are relations computed for every customer, and {part:col}
+// the slice's predicate on a column. Every intermediate relation
 // has at most one row per customer and is left-joined to ids. The one
 // floating-point sum over several rows (clogc, for the channel entropy) is
 // ordered, so that a feature never depends on how DuckDB's threads split
@@ -234,10 +269,9 @@ params AS (SELECT {as_of} AS as_of),
 win AS (
 	SELECT e.customer_id, CAST(e."at" AS DATE) AS d, CAST(hour(e."at") AS TINYINT) AS h, CAST(dayofweek(e."at") AS TINYINT) AS dow,
 		e.action, e.channel, e.item_id, e.peer_id, e.value
-	FROM {events} e
+	FROM scoring_events e
 	WHERE {in_window} AND {part:e.customer_id}
 ),
-peerwin AS ({peerwin}),
 base AS (
 	SELECT customer_id,
 		count(*) AS events,
@@ -307,20 +341,8 @@ rc AS (
 		SELECT a.src, b.dst FROM links a JOIN links b ON b.src = a.dst WHERE b.dst <> a.src AND {part:a.src}
 	) GROUP BY src
 ),
-up AS (
-	SELECT peer_id AS customer_id, count(*) AS uptake FROM peerwin
-	WHERE action IN ('vote', 'reply', 'answer', 'comment')
-	GROUP BY peer_id
-),
-co AS (
-	SELECT customer_id, count(DISTINCT other) AS collaborators FROM (
-		SELECT customer_id, peer_id AS other FROM win
-		WHERE action IN ({collaborate}) AND peer_id IS NOT NULL AND peer_id <> customer_id
-		UNION ALL
-		SELECT peer_id, customer_id FROM peerwin
-		WHERE action IN ({collaborate})
-	) GROUP BY customer_id
-),
+up AS ({up}),
+co AS ({co}),
 ids AS (SELECT customer_id FROM win UNION SELECT customer_id FROM customers WHERE {part:customer_id})
 SELECT ids.customer_id, p.as_of{features}
 FROM ids CROSS JOIN params p

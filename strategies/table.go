@@ -193,7 +193,7 @@ func readTime(a arrow.Array) time.Time {
 }
 
 // MergeFeatureTables merges tables of disjoint customers, each ordered by
-// customer id (the slices of [FeatureSQLParts]), into one table ordered by
+// customer id (the slices of [FeatureSQLSlices]), into one table ordered by
 // customer id: what the whole query would have returned. AsOf is the first
 // non-zero one.
 func MergeFeatureTables(parts []*FeatureTable) *FeatureTable {
