@@ -143,8 +143,10 @@ func BenchmarkTopNAllTrained(b *testing.B) {
 		for u := 0; u < tr.Customers(); u += stride {
 			us = append(us, int32(u))
 		}
-		mod.(batchTopN).factors().pack()
+		top := mod.(batchTopN).factors()
+		top.pack()
 		b.Run(fmt.Sprintf("events=%d/customers=%d/items=%d/factors=%d", events, len(us), tr.Items(), factors), func(b *testing.B) {
+			top.scored.Store(0)
 			c0 := cputime.Process().Seconds()
 			for b.Loop() {
 				if _, err := TopNAll(context.Background(), mod, us, 10, true, 2); err != nil {
@@ -154,6 +156,7 @@ func BenchmarkTopNAllTrained(b *testing.B) {
 			n := float64(b.N)
 			b.ReportMetric((cputime.Process().Seconds()-c0)/n, "cpu-s/op")
 			b.ReportMetric((cputime.Process().Seconds()-c0)/n/float64(len(us))*1e9, "cpu-ns/customer")
+			b.ReportMetric(float64(top.scored.Load())/n/float64(len(us))/float64(tr.Items()), "scored/item")
 		})
 	}
 }
