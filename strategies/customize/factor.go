@@ -122,7 +122,7 @@ func norm64(v []float32) float64 {
 // is off by at most γ_f·Σ_k |x_uk·y_ik| ≤ γ_f·t·|y_i| (γ_f ≈ f·2⁻²⁴), and
 // adding b_i rounds once more; twice that margin is allowed.
 func (bd *bounds) customer(t float64, f int) custBound {
-	j, _ := slices.BinarySearch(bd.grid, t) // first grid[j] ≥ t; NaN: len
+	j, _ := slices.BinarySearch(bd.grid, t) // first grid[j] ≥ t (NaN fails the ty test)
 	ty := t * bd.ymax
 	if j >= len(bd.grid) || !(ty < 1e30) || !(bd.babs < 1e30) {
 		return custBound{j: -1}
@@ -135,7 +135,7 @@ func (bd *bounds) customer(t float64, f int) custBound {
 }
 
 // at returns an upper bound of the float32 score of every item packed in
-// tile k or later for a customer placed at cb (+Inf if there is none).
+// tile k or later for a customer placed at cb (+Inf: no usable bound).
 func (bd *bounds) at(k int, cb custBound) float64 {
 	if cb.j < 0 {
 		return math.Inf(1)
