@@ -167,7 +167,7 @@ func runRecommend(ctx context.Context, x *stageEnv) (measure, error) {
 		steps = append(steps, Step{"rank", ranked.Sub(loaded).Seconds()}, Step{"write (table + Parquet)", end.Sub(ranked).Seconds()})
 	}
 	return measure{Rows: int64(n), RowsName: "customers", Seconds: end.Sub(start).Seconds(), Steps: steps,
-		Note: "svd, every item scored per customer, seen items excluded"}, nil
+		Note: "svd, exact (items cut by a norm bound, not sampled), seen items excluded"}, nil
 }
 
 // runReport writes the dataset's HTML report.

@@ -32,7 +32,7 @@
 // (factor_amd64.s: AVX2, or AVX-512 where present); elsewhere or with the
 // purego build tag they are pure Go. [TopNAll] ranks many customers at once,
 // scoring blocks of customers against cache-sized tiles of items for the
-// factor models.
+// factor models and skipping, exactly, the items a norm bound rules out.
 //
 // The evaluation half of the package ([KFold], [Holdout], [Builder.AddTest],
 // [Evaluate]) runs the same folds for every model and reports RMSE, MAE and

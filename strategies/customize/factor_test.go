@@ -3,6 +3,7 @@ package customize
 import (
 	"cmp"
 	"context"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -203,5 +204,129 @@ func TestBatchTopNStopsWhenCancelled(t *testing.T) {
 	cancel()
 	if _, err := TopNAll(ctx, mod, []int32{1, 2}, 5, true, 1); err == nil {
 		t.Fatal("no error after cancel")
+	}
+}
+
+// skewedModel is an svd (or, without biases, als-implicit) model whose item
+// norms fall off along a long tail, as regularised training leaves them,
+// so that the norm bound cuts most items. With quantize, every factor and
+// bias is a multiple of 1/4 in a few factors: scores are exact in float32
+// and tie often, between items of different norms and across tiles.
+func skewedModel(t *testing.T, seed uint64, f, nu, ni int, bias, quantize bool) Model {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	tr := randomMatrix(t, seed, nu, ni, 15)
+	nu, ni = tr.Customers(), tr.Items()
+	x, y := randFloats(rng, nu*f), randFloats(rng, ni*f)
+	var b []float32
+	if bias {
+		b = randFloats(rng, ni)
+	}
+	for i := range ni {
+		s := float32(2 / (1 + float64(i)/20))
+		if quantize {
+			s = 4
+		}
+		for k := range f {
+			y[i*f+k] *= s
+		}
+		if b != nil {
+			b[i] *= 2
+		}
+	}
+	for u := range nu {
+		s := float32(0.5 + rng.Float64())
+		for k := range f {
+			x[u*f+k] *= s
+		}
+	}
+	if quantize {
+		for _, v := range [][]float32{x, y, b} {
+			for k := range v {
+				v[k] = float32(math.Round(float64(v[k])*4)) / 4
+			}
+		}
+	}
+	if !bias {
+		m := &ALS{train: tr, f: f, x: x, y: y}
+		m.init()
+		return m
+	}
+	m := &SVD{train: tr, name: "svd", f: f, bu: make([]float32, nu), bi: b, p: x, q: y}
+	m.init()
+	return m
+}
+
+// withoutPruning returns a copy of the factor model mod that scores every
+// item.
+func withoutPruning(mod Model) Model {
+	switch m := mod.(type) {
+	case *SVD:
+		c := &SVD{train: m.train, name: m.name, f: m.f, bu: m.bu, bi: m.bi, p: m.p, q: m.q}
+		c.init()
+		c.top.noPrune = true
+		return c
+	case *ALS:
+		c := &ALS{train: m.train, f: m.f, x: m.x, y: m.y}
+		c.init()
+		c.top.noPrune = true
+		return c
+	}
+	panic("not a factor model")
+}
+
+func TestBatchTopNPruningKeepsExactLists(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		f, ni           int
+		bias, quantized bool
+	}{
+		{"svd with long-tail item norms", 16, 3000, true, false},
+		{"svd with a single factor", 1, 2000, true, false},
+		{"als-implicit with long-tail item norms", 24, 3000, false, false},
+		{"svd with quantized factors and many ties", 3, 2500, true, true},
+		{"als-implicit with quantized factors and many ties", 2, 2500, false, true},
+	} {
+		t.Run(tc.name+" gives the lists of scoring every item", func(t *testing.T) {
+			mod := skewedModel(t, uint64(tc.f*31+tc.ni), tc.f, 700, tc.ni, tc.bias, tc.quantized)
+			ref := withoutPruning(mod)
+			m := mod.Train()
+			us := make([]int32, m.Customers())
+			for k := range us {
+				us[k] = int32(len(us) - 1 - k)
+			}
+			score := factorScore(mod)
+			top := mod.(batchTopN).factors()
+			for _, n := range []int{1, 10, 60} {
+				for _, excl := range []bool{true, false} {
+					top.scored.Store(0)
+					got, err := TopNAll(context.Background(), mod, us, n, excl, 2)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := TopNAll(context.Background(), ref, us, n, excl, 2)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for k, u := range us {
+						if !slices.Equal(got[k], want[k]) {
+							t.Fatalf("n=%d exclude=%v u%d: pruned %v, every item %v", n, excl, u, got[k], want[k])
+						}
+						if tc.quantized { // exact scores: the float64 order, ties by index
+							brute := bruteTop(m, u, n, excl, score)
+							for j, r := range got[k] {
+								if r.Item != brute[j].Item || r.Score != brute[j].Score {
+									t.Fatalf("n=%d exclude=%v u%d rank %d: %v, float64 %v", n, excl, u, j, r, brute[j])
+								}
+							}
+						}
+					}
+					frac := float64(top.scored.Load()) / float64(len(us)*m.Items())
+					if n == 10 && frac > 0.5 {
+						t.Errorf("n=%d exclude=%v: scored %.2f of the items, want most pruned", n, excl, frac)
+					}
+				}
+			}
+		})
 	}
 }
