@@ -95,11 +95,13 @@ type stagedRecord struct {
 // customers lack a record for a declared purpose (they get the operator's
 // declared basis, recorded after the stream).
 type ledgerGate struct {
-	analytics     map[string]bool  // latest analytics record: granted?
-	recorded      map[string]uint8 // purposes with any record, bit per declared purpose
-	declared      []string         // purposes the operator declared
-	undeclared    map[string]uint8 // customers of this batch lacking a record for declared purpose bits
-	declAnalytics bool
+	// The customers whose latest analytics record is a grant, and those
+	// whose latest is a refusal or revocation.
+	granted, refused strSet
+	recorded         map[string]uint8 // declared purposes with any record, a bit per purpose
+	declared         []string         // purposes the operator declared
+	undeclared       map[string]uint8 // customers of this batch lacking a record for declared purpose bits
+	declAnalytics    bool
 
 	// The last customer pass looked up (copied: the reader reuses its
 	// buffers): events come grouped by customer more often than not, and
@@ -112,16 +114,13 @@ type ledgerGate struct {
 // analytics record is a grant, or they have none and the operator declared
 // analytics for the source.
 func (g *ledgerGate) pass(customer string) bool {
-	if len(g.analytics) == 0 {
+	if g.granted.len() == 0 && g.refused.len() == 0 {
 		return g.declAnalytics
 	}
 	if customer == string(g.lastPass) && g.lastPass != nil {
 		return g.lastPassed
 	}
-	granted, ok := g.analytics[customer]
-	if !ok {
-		granted = g.declAnalytics
-	}
+	granted := g.granted.has(customer) || (g.declAnalytics && !g.refused.has(customer))
 	g.lastPass, g.lastPassed = append(g.lastPass[:0], customer...), granted
 	return granted
 }
@@ -275,40 +274,30 @@ func (s *streamSink) dedupe() {
 // name, so that they get a row in the customers and items tables, and the
 // operator's declared basis, without reading the events back.
 type namedIDs struct {
-	customers, items, peers map[string]struct{}
+	customers, items, peers strSet
 	last                    []byte // the last customer added (a copy: events come grouped by customer)
 }
 
 // add notes the customer_id, item_id and peer_id of every row of rec
 // (stageSchema).
 func (n *namedIDs) add(rec arrow.RecordBatch) {
-	if n.customers == nil {
-		n.customers, n.items, n.peers = map[string]struct{}{}, map[string]struct{}{}, map[string]struct{}{}
-	}
 	cust := rec.Column(2).(*array.String)
 	for i := range cust.Len() {
 		if c := cust.Value(i); c != string(n.last) {
-			addID(n.customers, c)
+			n.customers.add(c)
 			n.last = append(n.last[:0], c...)
 		}
 	}
 	for _, named := range []struct {
 		col int
-		set map[string]struct{}
-	}{{5, n.items}, {6, n.peers}} {
+		set *strSet
+	}{{5, &n.items}, {6, &n.peers}} {
 		ids := rec.Column(named.col).(*array.String)
 		for i := range ids.Len() {
 			if ids.IsValid(i) {
-				addID(named.set, ids.Value(i))
+				named.set.add(ids.Value(i))
 			}
 		}
-	}
-}
-
-// addID adds a copy of id to set unless it is there.
-func addID(set map[string]struct{}, id string) {
-	if _, ok := set[id]; !ok {
-		set[strings.Clone(id)] = struct{}{}
 	}
 }
 
