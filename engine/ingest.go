@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -395,6 +396,7 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sink := newStreamSink(pctx, cancel, opt.Strict, gate)
+	sink.seen.reserve(expectedEvents(format, opt.Path))
 	step := "ingest " + filepath.Base(opt.Path)
 	sink.onEvent = func(n int64) { e.progress(step, n, -1, false) }
 	var (
@@ -457,6 +459,26 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	}
 	loaded, _ := r.RowsAffected()
 	return sink, sum, loaded, nil
+}
+
+// csvLineBytes is what a line of a generated events CSV takes, a little
+// less than the usual 50 to 55 bytes, so that the guess is rather high.
+const csvLineBytes = 48
+
+// expectedEvents guesses from its size how many events an events CSV
+// holds, for the id set's first size, or returns 0 when it cannot tell
+// (other formats, compressed files, folders). A guess too low only lets the
+// set grow; one too high (lines much shorter than csvLineBytes) costs at
+// most a doubling of its memory.
+func expectedEvents(format, path string) int {
+	if format != "events" || !strings.EqualFold(filepath.Ext(path), ".csv") {
+		return 0
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return int(fi.Size() / csvLineBytes)
 }
 
 // registerRecords exposes buffered rows to DuckDB as a view and returns its name.
