@@ -288,17 +288,8 @@ func (n *namedIDs) add(rec arrow.RecordBatch) {
 			n.last = append(n.last[:0], c...)
 		}
 	}
-	for _, named := range []struct {
-		col int
-		set *strSet
-	}{{5, &n.items}, {6, &n.peers}} {
-		ids := rec.Column(named.col).(*array.String)
-		for i := range ids.Len() {
-			if ids.IsValid(i) {
-				named.set.add(ids.Value(i))
-			}
-		}
-	}
+	n.items.addColumn(rec.Column(5).(*array.String))
+	n.peers.addColumn(rec.Column(6).(*array.String))
 }
 
 // keepRows returns the rows of rec whose keep is true, or nil when there

@@ -5,29 +5,52 @@ import (
 	"hash/maphash"
 	"iter"
 	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // strSet is a set of strings held without Go pointers: the strings' bytes
 // follow one another in one arena, each after its length as a uvarint, and
 // an open-addressing table, at most half full, holds each string's hash and
+// either the string itself, when it has at most 7 bytes (most ids), or its
 // place in the arena. Next to a map[string]struct{} of millions of ids it
 // gives the garbage collector nothing to scan (the ingest of 100M events
 // spent more time marking such maps, once per GC cycle, than using them),
 // costs 32 to 64 bytes of table plus the string and a byte per id, and a
-// lookup reads one 16-byte slot and, on a hash match, the string's bytes.
-// Iteration follows insertion order. It is not safe for concurrent use.
+// lookup reads one 16-byte slot and, for a longer string whose hash
+// matches, its bytes in the arena. Iteration follows insertion order. It is
+// not safe for concurrent use.
 type strSet struct {
 	seed  maphash.Seed
 	slots []strSlot
 	arena []byte
 	n     int
+	touch uint64 // sum of the slots addColumn touched ahead; kept so the loads stay
 }
 
 // strSlot is one entry of a strSet's table.
 type strSlot struct {
 	hash uint64 // the string's hash with the low bit set; 0: empty slot
-	off  uint64 // where the string's length starts in the arena
+	ref  uint64 // inlineRef of the string, or where its length starts in the arena
 }
+
+// inlineRef packs a string of at most 7 bytes, with its length, into a
+// value with the top bit set (arena offsets never have it). ok is false
+// for longer strings.
+func inlineRef(s string) (ref uint64, ok bool) {
+	if len(s) > 7 {
+		return 0, false
+	}
+	ref = 1<<63 | uint64(len(s))<<56
+	for i := range len(s) {
+		ref |= uint64(s[i]) << (8 * i)
+	}
+	return ref, true
+}
+
+// strGroup is how many strings addColumn hashes and looks up ahead at
+// once, so that the cache misses on their slots overlap.
+const strGroup = 64
 
 // len returns the number of strings in the set.
 func (s *strSet) len() int { return s.n }
@@ -37,18 +60,53 @@ func (s *strSet) add(str string) {
 	if 2*(s.n+1) > len(s.slots) {
 		s.grow()
 	}
-	h := maphash.String(s.seed, str) | 1
+	s.insert(str, maphash.String(s.seed, str)|1)
+}
+
+// addColumn adds the valid values of a string column.
+func (s *strSet) addColumn(col *array.String) {
+	var hashes [strGroup]uint64
+	for lo := 0; lo < col.Len(); lo += strGroup {
+		hi := min(lo+strGroup, col.Len())
+		for 2*(s.n+hi-lo) > len(s.slots) {
+			s.grow()
+		}
+		mask := uint64(len(s.slots) - 1)
+		touch := s.touch
+		for i := lo; i < hi; i++ {
+			if col.IsValid(i) {
+				h := maphash.String(s.seed, col.Value(i)) | 1
+				hashes[i-lo] = h
+				touch += s.slots[h&mask].hash // start the load
+			}
+		}
+		for i := lo; i < hi; i++ {
+			if col.IsValid(i) {
+				s.insert(col.Value(i), hashes[i-lo])
+			}
+		}
+		s.touch = touch
+	}
+}
+
+// insert adds str, whose hash (low bit set) is h, to a table with room for it.
+func (s *strSet) insert(str string, h uint64) {
+	ref, inline := inlineRef(str)
 	mask := uint64(len(s.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &s.slots[i]
 		if sl.hash == 0 {
-			sl.hash, sl.off = h, uint64(len(s.arena))
+			off := uint64(len(s.arena))
 			s.arena = binary.AppendUvarint(s.arena, uint64(len(str)))
 			s.arena = append(s.arena, str...)
+			if !inline {
+				ref = off
+			}
+			sl.hash, sl.ref = h, ref
 			s.n++
 			return
 		}
-		if sl.hash == h && s.at(sl.off) == str {
+		if sl.hash == h && (inline && sl.ref == ref || !inline && sl.ref>>63 == 0 && s.at(sl.ref) == str) {
 			return
 		}
 	}
@@ -60,20 +118,21 @@ func (s *strSet) has(str string) bool {
 		return false
 	}
 	h := maphash.String(s.seed, str) | 1
+	ref, inline := inlineRef(str)
 	mask := uint64(len(s.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &s.slots[i]
 		if sl.hash == 0 {
 			return false
 		}
-		if sl.hash == h && s.at(sl.off) == str {
+		if sl.hash == h && (inline && sl.ref == ref || !inline && sl.ref>>63 == 0 && s.at(sl.ref) == str) {
 			return true
 		}
 	}
 }
 
-// at returns the string stored at off, without copying: it is valid until
-// the next add.
+// at returns the string stored at off in the arena, without copying: it is
+// valid until the next add.
 func (s *strSet) at(off uint64) string {
 	n, k := binary.Uvarint(s.arena[off:])
 	b := s.arena[off+uint64(k):][:n]
