@@ -468,8 +468,8 @@ const csvLineBytes = 48
 // expectedEvents guesses from its size how many events an events CSV
 // holds, for the id set's first size, or returns 0 when it cannot tell
 // (other formats, compressed files, folders). A guess too low only lets the
-// set grow; one too high (lines much shorter than csvLineBytes) costs at
-// most a doubling of its memory.
+// set grow; one too high, for lines much shorter than csvLineBytes, makes
+// the set larger than it needs by about as much.
 func expectedEvents(format, path string) int {
 	if format != "events" || !strings.EqualFold(filepath.Ext(path), ".csv") {
 		return 0
