@@ -64,7 +64,8 @@ type streamSink struct {
 	out     chan arrow.RecordBatch // de-duplicated records, to DuckDB
 	freeIDs chan []uint64          // id slices dedupe is done with
 	b       *array.RecordBuilder
-	ids     []uint64 // the event ids of the rows in b
+	fields  stageBuilders // b's
+	ids     []uint64      // the event ids of the rows in b
 	n       int
 	events  atomic.Int64 // rows handed to out
 
@@ -95,11 +96,13 @@ type stagedRecord struct {
 // customers lack a record for a declared purpose (they get the operator's
 // declared basis, recorded after the stream).
 type ledgerGate struct {
-	analytics     map[string]bool  // latest analytics record: granted?
-	recorded      map[string]uint8 // purposes with any record, bit per declared purpose
-	declared      []string         // purposes the operator declared
-	undeclared    map[string]uint8 // customers of this batch lacking a record for declared purpose bits
-	declAnalytics bool
+	// The customers whose latest analytics record is a grant, and those
+	// whose latest is a refusal or revocation.
+	granted, refused strSet
+	recorded         map[string]uint8 // declared purposes with any record, a bit per purpose
+	declared         []string         // purposes the operator declared
+	undeclared       map[string]uint8 // customers of this batch lacking a record for declared purpose bits
+	declAnalytics    bool
 
 	// The last customer pass looked up (copied: the reader reuses its
 	// buffers): events come grouped by customer more often than not, and
@@ -112,16 +115,13 @@ type ledgerGate struct {
 // analytics record is a grant, or they have none and the operator declared
 // analytics for the source.
 func (g *ledgerGate) pass(customer string) bool {
-	if len(g.analytics) == 0 {
+	if g.granted.len() == 0 && g.refused.len() == 0 {
 		return g.declAnalytics
 	}
 	if customer == string(g.lastPass) && g.lastPass != nil {
 		return g.lastPassed
 	}
-	granted, ok := g.analytics[customer]
-	if !ok {
-		granted = g.declAnalytics
-	}
+	granted := g.granted.has(customer) || (g.declAnalytics && !g.refused.has(customer))
 	g.lastPass, g.lastPassed = append(g.lastPass[:0], customer...), granted
 	return granted
 }
@@ -145,7 +145,7 @@ var errStrictStop = errors.New("strict mode: stopping at the first bad rows")
 
 func newStreamSink(ctx context.Context, cancel context.CancelFunc, strict bool, gate *ledgerGate) *streamSink {
 	mem := memory.DefaultAllocator
-	return &streamSink{
+	s := &streamSink{
 		ctx:       ctx,
 		cancel:    cancel,
 		staged:    make(chan stagedRecord, 2),
@@ -158,6 +158,8 @@ func newStreamSink(ctx context.Context, cancel context.CancelFunc, strict bool, 
 		strict:    strict,
 		gate:      gate,
 	}
+	s.fields = newStageBuilders(s.b)
+	return s
 }
 
 func appendNullable(b *array.StringBuilder, s string) {
@@ -177,7 +179,7 @@ func (s *streamSink) Event(e *datasets.Event) error {
 		return nil
 	}
 	s.ids = append(s.ids, e.ID)
-	appendStaged(s.b, e)
+	s.fields.append(e)
 	s.n++
 	if s.n == batchRows {
 		return s.flush()
@@ -187,21 +189,60 @@ func (s *streamSink) Event(e *datasets.Event) error {
 
 // appendStaged appends e to b, whose first fields are stageSchema's.
 func appendStaged(b *array.RecordBuilder, e *datasets.Event) {
-	b.Field(0).(*array.Uint64Builder).Append(e.ID)
-	if e.HasAt {
-		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(e.At))
-	} else {
-		b.Field(1).AppendNull()
+	newStageBuilders(b).append(e)
+}
+
+// stageBuilders are the field builders of a record builder whose first
+// fields are stageSchema's, asserted to their types once rather than for
+// every field of every row.
+type stageBuilders struct {
+	id                                *array.Uint64Builder
+	at                                *array.TimestampBuilder
+	cust, action, channel, item, peer *array.StringBuilder
+	value                             *array.Float64Builder
+}
+
+func newStageBuilders(b *array.RecordBuilder) stageBuilders {
+	return stageBuilders{
+		id:      b.Field(0).(*array.Uint64Builder),
+		at:      b.Field(1).(*array.TimestampBuilder),
+		cust:    b.Field(2).(*array.StringBuilder),
+		action:  b.Field(3).(*array.StringBuilder),
+		channel: b.Field(4).(*array.StringBuilder),
+		item:    b.Field(5).(*array.StringBuilder),
+		peer:    b.Field(6).(*array.StringBuilder),
+		value:   b.Field(7).(*array.Float64Builder),
 	}
-	b.Field(2).(*array.StringBuilder).Append(e.Customer)
-	b.Field(3).(*array.StringBuilder).Append(e.Action)
-	appendNullable(b.Field(4).(*array.StringBuilder), e.Channel)
-	appendNullable(b.Field(5).(*array.StringBuilder), e.Item)
-	appendNullable(b.Field(6).(*array.StringBuilder), e.Peer)
-	if e.HasValue {
-		b.Field(7).(*array.Float64Builder).Append(e.Value)
+}
+
+func (f stageBuilders) append(e *datasets.Event) {
+	f.id.Append(e.ID)
+	if e.HasAt {
+		f.at.Append(arrow.Timestamp(e.At))
 	} else {
-		b.Field(7).AppendNull()
+		f.at.AppendNull()
+	}
+	f.cust.Append(e.Customer)
+	f.action.Append(e.Action)
+	appendNullable(f.channel, e.Channel)
+	appendNullable(f.item, e.Item)
+	appendNullable(f.peer, e.Peer)
+	if e.HasValue {
+		f.value.Append(e.Value)
+	} else {
+		f.value.AppendNull()
+	}
+}
+
+// reserve makes room in the builders for a record like rec (stageSchema),
+// so that the next one is not built by growing every buffer by doubling.
+func (f stageBuilders) reserve(rec arrow.RecordBatch) {
+	f.id.Reserve(batchRows)
+	f.at.Reserve(batchRows)
+	f.value.Reserve(batchRows)
+	for i, b := range []*array.StringBuilder{f.cust, f.action, f.channel, f.item, f.peer} {
+		b.Reserve(batchRows)
+		b.ReserveData(len(rec.Column(2 + i).(*array.String).ValueBytes()))
 	}
 }
 
@@ -213,6 +254,7 @@ func (s *streamSink) flush() error {
 	}
 	sr := stagedRecord{rec: s.b.NewRecordBatch(), ids: s.ids}
 	s.n = 0
+	s.fields.reserve(sr.rec)
 	select {
 	case s.ids = <-s.freeIDs:
 		s.ids = s.ids[:0]
@@ -275,41 +317,22 @@ func (s *streamSink) dedupe() {
 // name, so that they get a row in the customers and items tables, and the
 // operator's declared basis, without reading the events back.
 type namedIDs struct {
-	customers, items, peers map[string]struct{}
+	customers, items, peers strSet
 	last                    []byte // the last customer added (a copy: events come grouped by customer)
 }
 
 // add notes the customer_id, item_id and peer_id of every row of rec
 // (stageSchema).
 func (n *namedIDs) add(rec arrow.RecordBatch) {
-	if n.customers == nil {
-		n.customers, n.items, n.peers = map[string]struct{}{}, map[string]struct{}{}, map[string]struct{}{}
-	}
 	cust := rec.Column(2).(*array.String)
 	for i := range cust.Len() {
 		if c := cust.Value(i); c != string(n.last) {
-			addID(n.customers, c)
+			n.customers.add(c)
 			n.last = append(n.last[:0], c...)
 		}
 	}
-	for _, named := range []struct {
-		col int
-		set map[string]struct{}
-	}{{5, n.items}, {6, n.peers}} {
-		ids := rec.Column(named.col).(*array.String)
-		for i := range ids.Len() {
-			if ids.IsValid(i) {
-				addID(named.set, ids.Value(i))
-			}
-		}
-	}
-}
-
-// addID adds a copy of id to set unless it is there.
-func addID(set map[string]struct{}, id string) {
-	if _, ok := set[id]; !ok {
-		set[strings.Clone(id)] = struct{}{}
-	}
+	n.items.addColumn(rec.Column(5).(*array.String))
+	n.peers.addColumn(rec.Column(6).(*array.String))
 }
 
 // keepRows returns the rows of rec whose keep is true, or nil when there

@@ -69,9 +69,24 @@ func (s *idSet) insert(id, mask uint64) bool {
 	}
 }
 
-func (s *idSet) grow() {
+func (s *idSet) grow() { s.resize(max(1<<16, 2*len(s.slots))) }
+
+// reserve makes room for n ids in all, so that adding them does not grow
+// the set again and again: at 100M ids the moves of growth by doubling
+// cost as much as the insertions.
+func (s *idSet) reserve(n int) {
+	size := 1 << 16
+	for size < 2*n {
+		size *= 2
+	}
+	if size > len(s.slots) {
+		s.resize(size)
+	}
+}
+
+// resize moves the ids into a table of size slots, a power of two.
+func (s *idSet) resize(size int) {
 	old := s.slots
-	size := max(1<<16, 2*len(old))
 	s.slots = make([]uint64, size)
 	s.n = 0
 	mask := uint64(size - 1)

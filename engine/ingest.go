@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -191,7 +192,7 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	}
 	// 2. The gate: the ledger's state, applied in Go while the file streams
 	// straight into events, so the batch is written once.
-	gate, err := loadGate(ctx, c, opt.AssumeConsent)
+	gate, err := loadGate(ctx, c, ar, opt.AssumeConsent)
 	if err != nil {
 		return err
 	}
@@ -220,8 +221,8 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	// peers, attribute rows) of this batch who had no record. The sink
 	// noted the attribute rows' customers; the events' were collected as
 	// they streamed.
-	for _, ids := range []map[string]struct{}{sink.named.customers, sink.named.peers} {
-		for id := range ids {
+	for _, ids := range []*strSet{&sink.named.customers, &sink.named.peers} {
+		for id := range ids.all() {
 			gate.note(id)
 		}
 	}
@@ -288,34 +289,47 @@ func recordProvenance(ctx context.Context, c *sql.Conn, rows ...provenance) erro
 	return nil
 }
 
-// loadGate reads the ledger's latest record per customer and purpose.
-func loadGate(ctx context.Context, c *sql.Conn, declared []string) (*ledgerGate, error) {
-	g := &ledgerGate{analytics: map[string]bool{}, recorded: map[string]uint8{}, declared: declared, undeclared: map[string]uint8{}}
+// loadGate reads the ledger's latest record per customer for analytics
+// and for the declared purposes (the others decide nothing here), through
+// Arrow: at millions of customers, scanning rows one by one through
+// database/sql cost seconds.
+func loadGate(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, declared []string) (*ledgerGate, error) {
+	g := &ledgerGate{recorded: map[string]uint8{}, declared: declared, undeclared: map[string]uint8{}}
 	bit := map[string]uint8{}
+	purposes := []string{quote("analytics")}
 	for i, p := range declared {
 		bit[p] = 1 << i
 		if p == "analytics" {
 			g.declAnalytics = true
+		} else {
+			purposes = append(purposes, quote(p))
 		}
 	}
-	rows, err := c.QueryContext(ctx, `SELECT customer_id, purpose, granted FROM consents
+	rr, err := ar.QueryContext(ctx, `SELECT customer_id, purpose, granted FROM consents
+		WHERE purpose IN (`+strings.Join(purposes, ", ")+`)
 		QUALIFY row_number() OVER (PARTITION BY customer_id, purpose ORDER BY "at" DESC, seq DESC) = 1`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, purpose string
-		var granted bool
-		if err := rows.Scan(&id, &purpose, &granted); err != nil {
-			return nil, err
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		ids, purpose, granted := rec.Column(0).(*array.String), rec.Column(1).(*array.String), rec.Column(2).(*array.Boolean)
+		for i := range ids.Len() {
+			id := ids.Value(i)
+			if purpose.Value(i) == "analytics" {
+				if granted.Value(i) {
+					g.granted.add(id)
+				} else {
+					g.refused.add(id)
+				}
+			}
+			if b := bit[purpose.Value(i)]; b != 0 {
+				g.recorded[strings.Clone(id)] |= b
+			}
 		}
-		if purpose == "analytics" {
-			g.analytics[id] = granted
-		}
-		g.recorded[id] |= bit[purpose]
 	}
-	return g, rows.Err()
+	return g, rr.Err()
 }
 
 // recordDeclared appends the operator's declared grants for the customers
@@ -382,6 +396,7 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sink := newStreamSink(pctx, cancel, opt.Strict, gate)
+	sink.seen.reserve(expectedEvents(format, opt.Path))
 	step := "ingest " + filepath.Base(opt.Path)
 	sink.onEvent = func(n int64) { e.progress(step, n, -1, false) }
 	var (
@@ -446,6 +461,26 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	return sink, sum, loaded, nil
 }
 
+// csvLineBytes is what a line of a generated events CSV takes, a little
+// less than the usual 50 to 55 bytes, so that the guess is rather high.
+const csvLineBytes = 48
+
+// expectedEvents guesses from its size how many events an events CSV
+// holds, for the id set's first size, or returns 0 when it cannot tell
+// (other formats, compressed files, folders). A guess too low only lets the
+// set grow; one too high, for lines much shorter than csvLineBytes, makes
+// the set larger than it needs by about as much.
+func expectedEvents(format, path string) int {
+	if format != "events" || !strings.EqualFold(filepath.Ext(path), ".csv") {
+		return 0
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return int(fi.Size() / csvLineBytes)
+}
+
 // registerRecords exposes buffered rows to DuckDB as a view and returns its name.
 func registerRecords(ar *duckdb.Arrow, name string, schema *arrow.Schema, b *array.RecordBuilder) (string, func(), error) {
 	rr, err := recordsReader(schema, b)
@@ -491,20 +526,20 @@ func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, 
 	// rows exist unless something removed them, and then belong back).
 	for _, named := range []struct {
 		table string
-		ids   map[string]struct{}
-	}{{"customers", sink.named.customers}, {"items", sink.named.items}} {
-		if len(named.ids) == 0 {
+		ids   *strSet
+	}{{"customers", &sink.named.customers}, {"items", &sink.named.items}} {
+		if named.ids.len() == 0 {
 			continue
 		}
 		if err := materialiseIDs(ctx, c, ar, named.table+"_named", named.ids); err != nil {
 			return err
 		}
 	}
-	if len(sink.named.customers) > 0 {
+	if sink.named.customers.len() > 0 {
 		stmts = append(stmts, stmt{"customers", `INSERT INTO customers
 			SELECT id, '{}'::JSON, $1 FROM customers_named ON CONFLICT DO NOTHING`, []any{source}})
 	}
-	if len(sink.named.items) > 0 {
+	if sink.named.items.len() > 0 {
 		stmts = append(stmts, stmt{"items", `INSERT INTO items
 			SELECT id, NULL, '{}'::JSON, $1 FROM items_named ON CONFLICT DO NOTHING`, []any{source}})
 	}
@@ -520,16 +555,16 @@ func (e *Engine) storeAttrs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, 
 
 var idSchema = arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String}}, nil)
 
-// materialiseIDs copies a set of ids, sorted, into a temp table.
-func materialiseIDs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, ids map[string]struct{}) error {
-	sorted := make([]string, 0, len(ids))
-	for id := range ids {
-		sorted = append(sorted, id)
-	}
-	sort.Strings(sorted)
+// materialiseIDs copies a set of ids, in the set's order (first named
+// first), into a temp table.
+func materialiseIDs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, ids *strSet) error {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, idSchema)
 	defer b.Release()
-	b.Field(0).(*array.StringBuilder).AppendValues(sorted, nil)
+	sb := b.Field(0).(*array.StringBuilder)
+	sb.Reserve(ids.len())
+	for id := range ids.all() {
+		sb.Append(id)
+	}
 	return materialise(ctx, c, ar, table, idSchema, b)
 }
 
