@@ -27,10 +27,10 @@ same arguments), so its time and peak memory are its alone. DuckDB gets
 --memory-limit (default 2GB here) and --threads in every stage and spills
 into the run's folder under --work-dir (--temp-dir is not used).
 
-The quick suite (the real datasets and 1M generated events) takes a few
-minutes on two cores. The full suite adds 10M and 100M generated events, the
-end-to-end total at 100M and the cost-growth exponents; it takes about an
-hour and ~25 GB of disk in --work-dir. benchmarks/RESULTS.md explains the
+The quick suite (the real datasets and 1M generated events) takes about a
+minute on two cores. The full suite adds 10M and 100M generated events, the
+end-to-end total at 100M and the cost-growth exponents; it takes about ten
+minutes on a quiet two-core machine and up to ~25 GB of disk in --work-dir. benchmarks/RESULTS.md explains the
 figures.`,
 		Example: `  custnet bench                                   # quick suite, tables on stdout
   custnet bench --suite full --out benchmarks/results/full.json
