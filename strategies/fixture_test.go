@@ -258,6 +258,9 @@ func querySlices(tb testing.TB, db *sql.DB, w Window, bounds []string) *FeatureT
 func TestFeatureSlicesMatchOneQuery(t *testing.T) {
 	db := newTestDB(t)
 	loadFixture(t, db)
+	// An id with a quote and one with a NUL byte, which a bound must carry
+	// into the query text intact.
+	mustExec(t, db, `INSERT INTO customers VALUES ('c05' || chr(0) || 'x', NULL, 'test'), ('c07''s', NULL, 'test')`)
 	one := queryFeatures(t, db, fixtureWindow, nil)
 	computed, err := db.Query(FeatureSliceBoundsSQL(3))
 	if err != nil {
@@ -273,11 +276,11 @@ func TestFeatureSlicesMatchOneQuery(t *testing.T) {
 	}
 	computed.Close()
 	if len(fromQuery) != 2 {
-		t.Fatalf("bounds for 3 slices of 10 customers: %v", fromQuery)
+		t.Fatalf("bounds for 3 slices of 12 customers: %v", fromQuery)
 	}
 	// c03 is a bound and a customer: it belongs to the second slice only.
 	// A bound below every id and one above: empty first and last slices.
-	for _, bounds := range [][]string{fromQuery, {"c03", "c07"}, {"a", "c05", "z"}} {
+	for _, bounds := range [][]string{fromQuery, {"c03", "c07"}, {"a", "c05", "z"}, {"c05\x00x", "c07's"}} {
 		got := querySlices(t, db, fixtureWindow, bounds)
 		if strings.Join(got.CustomerIDs, ",") != strings.Join(one.CustomerIDs, ",") {
 			t.Fatalf("bounds %v: customers %v, one query %v", bounds, got.CustomerIDs, one.CustomerIDs)

@@ -63,14 +63,17 @@ func FeatureSQL(w Window, cfg *Config) (string, error) {
 // FeatureQueries is the feature computation of [FeatureSQLSlices], split
 // into statements run in order on one connection.
 type FeatureQueries struct {
-	// Setup builds the relations every slice needs whole (the window's
-	// item popularity head, the link graph, the latest graph metrics) as
-	// temporary tables, once. Empty for a single query.
+	// Setup builds, once, the relations every slice needs whole, as
+	// temporary tables (temp.feature_*): the window's events that name a
+	// peer, and from them the link graph, each customer's uptake and
+	// collaborators; the item popularity head; the latest graph metrics.
+	// Empty for a single query.
 	Setup []string
 	// Parts holds one query per slice of the customers; each returns
 	// FeatureSQL's columns for its customers, ordered by customer_id.
 	Parts []string
-	// Cleanup drops what Setup made; run it also after a failure.
+	// Cleanup drops what Setup made (only temporary tables); run it also
+	// after a failure.
 	Cleanup []string
 }
 
@@ -96,9 +99,9 @@ func FeatureSliceBoundsSQL(parts int) string {
 // the last no upper one), so the slices' rows together are FeatureSQL's
 // result. What grows with the data, the window's events and the
 // per-customer aggregates, is read and built for one slice at a time: each
-// slice reads the events of its customers and those naming one of them as
-// peer (for the features counted on the other side of a link), so DuckDB
-// holds a slice's worth of them. The slice's id range is a plain
+// slice reads the events of its customers, so DuckDB holds a slice's worth
+// of them; the features counted on the other side of a link come from the
+// relations Setup builds. The slice's id range is a plain
 // comparison, which DuckDB applies while scanning events (and, where the
 // events are stored in customer order, by skipping whole row groups),
 // before scoring_events' consent join. The relations every slice needs
@@ -191,17 +194,24 @@ func FeatureSQLSlices(w Window, cfg *Config, bounds []string) (FeatureQueries, e
 			WHERE {in_window} AND peer_id IS NOT NULL AND peer_id <> customer_id`},
 		{"head", strings.ReplaceAll(headQuery, "{consumed}",
 			"(SELECT item_id FROM scoring_events e WHERE {in_window} AND item_id IS NOT NULL AND action IN ({consumption}))")},
-		{"links", peers(linksQuery, "feature_peers")},
-		{"up", peers(upQuery, "feature_peers")},
-		{"co", peers(coQuery, "feature_peers")},
+		{"links", peers(linksQuery, "temp.feature_peers")},
+		{"up", peers(upQuery, "temp.feature_peers")},
+		{"co", peers(coQuery, "temp.feature_peers")},
 		{"gm", gmQuery},
 	} {
 		q.Setup = append(q.Setup, fill("CREATE OR REPLACE TEMP TABLE feature_"+t.name+" AS "+t.query))
-		q.Cleanup = append(q.Cleanup, "DROP TABLE IF EXISTS feature_"+t.name)
-		pairs = append(pairs, "{"+t.name+"}", "SELECT * FROM feature_"+t.name)
+		q.Cleanup = append(q.Cleanup, "DROP TABLE IF EXISTS temp.feature_"+t.name)
+		pairs = append(pairs, "{"+t.name+"}", "SELECT * FROM temp.feature_"+t.name)
 	}
 	shape := fill(strings.NewReplacer(pairs...).Replace(template))
-	lit := func(id string) string { return "'" + strings.ReplaceAll(id, "'", "''") + "'" }
+	// A bound is a SQL string literal; a NUL byte, which would end the
+	// query text DuckDB is given, is spliced in as chr(0) (DuckDB folds the
+	// concatenation into a constant, so the comparison still reaches the
+	// scan).
+	lit := func(id string) string {
+		parts := strings.Split(strings.ReplaceAll(id, "'", "''"), "\x00")
+		return "('" + strings.Join(parts, "' || chr(0) || '") + "')"
+	}
 	for k := range len(bounds) + 1 {
 		q.Parts = append(q.Parts, partRE.ReplaceAllStringFunc(shape, func(m string) string {
 			col := partRE.FindStringSubmatch(m)[1]
