@@ -107,6 +107,16 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 	var cur, prev *strategies.Result
 	groups := map[string][]string{}
 	err := e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
+		// Every statement below reads one snapshot of the store, so that
+		// slices computed one after the other, and the relations they
+		// share, see the same events and consents even if an ingest or a
+		// revocation commits meanwhile. Nothing is written: the
+		// transaction ends with a rollback, which also drops the
+		// temporary tables of an interrupted run.
+		if _, err := c.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+			return err
+		}
+		defer c.ExecContext(context.Background(), `ROLLBACK`)
 		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW scoring_events AS
 			SELECT events.* FROM events SEMI JOIN (`+activeSQL("analytics")+`) a USING (customer_id)`); err != nil {
 			return err
