@@ -223,7 +223,7 @@ func (t *factorTop) pack() {
 				t.pbias[p] = t.b[i]
 			}
 		}
-		t.tile = min(tileStrips, max(2, tileBytes/(f*stripWidth*4))&^1, strips)
+		t.tile = max(1, min(tileStrips, max(2, tileBytes/(f*stripWidth*4))&^1, strips)) // 1 when there are no items
 		t.bd = t.newBounds(finite, yn)
 		t.work.New = func() any {
 			return &factorWork{

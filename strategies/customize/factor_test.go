@@ -330,3 +330,28 @@ func TestBatchTopNPruningKeepsExactLists(t *testing.T) {
 		})
 	}
 }
+
+// A factor model over no items (possible through NewMatrixFromCOO or a
+// model file) ranks nothing rather than failing.
+func TestBatchTopNWithoutItems(t *testing.T) {
+	tr, _, err := NewMatrixFromCOO(3, 0, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const f = 4
+	rng := rand.New(rand.NewPCG(1, 2))
+	mod := &SVD{train: tr, name: "svd", f: f, bu: make([]float32, 3), p: randFloats(rng, 3*f)}
+	mod.init()
+	got, err := TopNAll(context.Background(), mod, []int32{0, 1, 2}, 10, true, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u, l := range got {
+		if len(l) != 0 {
+			t.Errorf("customer %d: %v, want no items", u, l)
+		}
+	}
+	if l := mod.TopN(1, 10, false); len(l) != 0 {
+		t.Errorf("TopN: %v, want no items", l)
+	}
+}
