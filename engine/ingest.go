@@ -465,11 +465,17 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 // less than the usual 50 to 55 bytes, so that the guess is rather high.
 const csvLineBytes = 48
 
+// maxExpectedEvents caps the guess of expectedEvents: a file of longer
+// lines than csvLineBytes (long ids) holds fewer events than its size
+// suggests, and above the cap the set grows as needed instead of being
+// allocated for a count it may never reach.
+const maxExpectedEvents = 1 << 27
+
 // expectedEvents guesses from its size how many events an events CSV
 // holds, for the id set's first size, or returns 0 when it cannot tell
 // (other formats, compressed files, folders). A guess too low only lets the
-// set grow; one too high, for lines much shorter than csvLineBytes, makes
-// the set larger than it needs by about as much.
+// set grow; one too high, for lines much longer than csvLineBytes, makes
+// the set larger than it needs by about as much, up to maxExpectedEvents.
 func expectedEvents(format, path string) int {
 	if format != "events" || !strings.EqualFold(filepath.Ext(path), ".csv") {
 		return 0
@@ -478,7 +484,7 @@ func expectedEvents(format, path string) int {
 	if err != nil || !fi.Mode().IsRegular() {
 		return 0
 	}
-	return int(fi.Size() / csvLineBytes)
+	return int(min(fi.Size()/csvLineBytes, maxExpectedEvents))
 }
 
 // registerRecords exposes buffered rows to DuckDB as a view and returns its name.

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -71,5 +73,35 @@ func TestStrSetAddColumnAgreesWithAdd(t *testing.T) {
 	}
 	if s.has("i-none") || s.has("absent-and-long") {
 		t.Fatal("has reports a string never added")
+	}
+}
+
+func TestExpectedEventsGuessFromFileSize(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "e.csv")
+	if err := os.WriteFile(small, make([]byte, 48*1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := expectedEvents("events", small); got != 1000 {
+		t.Errorf("48,000-byte CSV: %d events expected, want 1000", got)
+	}
+	// A sparse 100 GB file: long lines would make 2 billion a wild guess.
+	huge := filepath.Join(dir, "huge.csv")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(100 << 30); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := expectedEvents("events", huge); got != maxExpectedEvents {
+		t.Errorf("100 GB CSV: %d events expected, want the cap %d", got, maxExpectedEvents)
+	}
+	for _, c := range []struct{ format, path string }{{"movielens-100k", small}, {"events", dir}, {"events", filepath.Join(dir, "missing.csv")}} {
+		if got := expectedEvents(c.format, c.path); got != 0 {
+			t.Errorf("%s %s: %d, want 0 (no guess)", c.format, c.path, got)
+		}
 	}
 }
