@@ -1,26 +1,33 @@
 // Package atomicfile writes files so that readers see either the old file
 // or the complete new one, never half of it: the content goes to a
 // temporary file in the target's folder, which is renamed over the target
-// only once it is complete. A failure removes the temporary file and
-// leaves the target as it was.
+// only once it is complete. A failure (or a panic in the writer) removes
+// the temporary file and leaves the target as it was. It does not fsync:
+// that protects against a crash of the process, not of the machine, and
+// spares large outputs (model files of hundreds of MB) a wait for the disk.
 package atomicfile
 
 import (
+	"errors"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
-// Write calls write with a temporary file beside path and, if it succeeds,
-// makes the file readable by everyone (0644, as os.Create would under the
-// usual umask), closes it and renames it to path.
+// Write calls write with a new temporary file beside path and, if it
+// succeeds, closes the file and renames it to path. The file is created
+// with mode 0666 less the process's umask, as os.Create would make it.
 func Write(path string, write func(w io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := create(path)
 	if err != nil {
 		return err
 	}
+	ok := false
 	defer func() {
-		if err != nil {
+		if !ok {
 			f.Close()
 			os.Remove(f.Name())
 		}
@@ -28,35 +35,61 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	if err = write(f); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
 }
 
 // Via is Write for writers that take a file name rather than an
-// io.Writer (DuckDB's COPY ... TO): write gets the name of a free
-// temporary path beside path, which it may create or overwrite.
+// io.Writer (DuckDB's COPY ... TO): write gets the name of a new, empty
+// temporary file beside path, which it may overwrite.
 func Via(path string, write func(tmp string) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := create(path)
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	f.Close()
+	ok := false
 	defer func() {
-		if err != nil {
+		if !ok {
 			os.Remove(tmp)
 		}
 	}()
 	if err = write(tmp); err != nil {
 		return err
 	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
+	if err = os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	ok = true
+	return nil
+}
+
+// create makes a new file ".<base>.tmp-<random>" in path's folder. Unlike
+// os.CreateTemp, whose files are 0600, it lets the umask decide the mode.
+// An error names path, not the temporary name.
+func create(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for range 100 {
+		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(rand.Uint64()%1e10, 10))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				return nil, &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+			}
+			return nil, err
+		}
+		return f, nil
+	}
+	return nil, &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
 }

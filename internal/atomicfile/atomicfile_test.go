@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,11 +48,26 @@ func TestWriteReplacesWholeOrNothing(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != "new" {
 		t.Fatalf("file holds %q, want new", b)
 	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
-		t.Fatalf("mode %v, want 0644", fi.Mode().Perm())
-	}
 	if got := entries(t, dir); len(got) != 1 {
 		t.Fatalf("folder holds %v, want only out.txt", got)
+	}
+}
+
+func TestErrorsNameTheTargetAndPanicsCleanUp(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-folder", "out.json")
+	err := Write(missing, func(io.Writer) error { return nil })
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Path != missing {
+		t.Errorf("error %v does not name %s", err, missing)
+	}
+	path := filepath.Join(dir, "out.json")
+	func() {
+		defer func() { recover() }()
+		Write(path, func(w io.Writer) error { panic("writer failed") })
+	}()
+	if got := entries(t, dir); len(got) != 0 {
+		t.Errorf("a panicking writer left %v", got)
 	}
 }
 
@@ -75,8 +91,5 @@ func TestViaRenamesWhatTheWriterMade(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "rows" {
 		t.Fatalf("file holds %q", b)
-	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
-		t.Fatalf("mode %v, want 0644", fi.Mode().Perm())
 	}
 }
