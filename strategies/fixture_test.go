@@ -261,6 +261,9 @@ func TestFeatureSlicesMatchOneQuery(t *testing.T) {
 	// An id with a quote and one with a NUL byte, which a bound must carry
 	// into the query text intact.
 	mustExec(t, db, `INSERT INTO customers VALUES ('c05' || chr(0) || 'x', NULL, 'test'), ('c07''s', NULL, 'test')`)
+	// A user's own table named like one of the slices' temporary tables
+	// must neither be read nor dropped by them.
+	mustExec(t, db, `CREATE TABLE feature_gm AS SELECT 'not graph metrics' AS note`)
 	one := queryFeatures(t, db, fixtureWindow, nil)
 	computed, err := db.Query(FeatureSliceBoundsSQL(3))
 	if err != nil {
@@ -292,6 +295,18 @@ func TestFeatureSlicesMatchOneQuery(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Cleanup after a Setup that failed before making its tables.
+	fq, err := FeatureSQLSlices(fixtureWindow, nil, fromQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range fq.Cleanup {
+		mustExec(t, db, s)
+	}
+	var note string
+	if err := db.QueryRow(`SELECT note FROM main.feature_gm`).Scan(&note); err != nil || note != "not graph metrics" {
+		t.Errorf("the user's table main.feature_gm after the slices: %q, %v", note, err)
 	}
 	if _, err := FeatureSQLSlices(fixtureWindow, nil, []string{"c05", "c05"}); err == nil {
 		t.Error("repeated bound accepted")
