@@ -432,25 +432,9 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	if stored > 0 {
 		insert += ` ANTI JOIN events e ON e.event_id = s.event_id`
 	}
-	reader := newChanReader(stageSchema, sink.out, func() error { return errors.Join(parseErr, sink.dedupeErr) })
-	release, err := ar.RegisterView(reader, "stage_in")
-	if err != nil {
-		cancel()
-		for range sink.out {
-		}
-		<-done
-		return sink, sum, 0, err
-	}
-	r, insErr := c.ExecContext(ctx, insert, source, batch)
-	cancel() // unblocks the parser if DuckDB stopped reading early
-	for rec := range sink.out {
-		rec.Release()
-	}
+	r, insErr := insertFromStream(ctx, c, ar, "stage_in", stageSchema, sink.out,
+		func() error { return errors.Join(parseErr, sink.dedupeErr) }, cancel, insert, source, batch)
 	<-done
-	release()
-	if _, err := c.ExecContext(context.Background(), `DROP VIEW IF EXISTS stage_in`); err != nil && insErr == nil {
-		insErr = err
-	}
 	if err := errors.Join(parseErr, sink.dedupeErr); err != nil {
 		return sink, sum, 0, err
 	}
@@ -459,6 +443,34 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	}
 	loaded, _ := r.RowsAffected()
 	return sink, sum, loaded, nil
+}
+
+// insertFromStream runs query (which reads the view name) over the record
+// batches a producer sends on in, as one DuckDB statement, and then tidies
+// up whatever happened: it stops the producer (cancel; DuckDB may have
+// stopped reading early), releases the batches it still sends until it
+// closes in, and drops the view. streamErr is the producer's error, which
+// DuckDB sees as the stream's error.
+func insertFromStream(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, name string, schema *arrow.Schema,
+	in <-chan arrow.RecordBatch, streamErr func() error, cancel context.CancelFunc, query string, args ...any) (sql.Result, error) {
+	drain := func() {
+		cancel()
+		for rec := range in {
+			rec.Release()
+		}
+	}
+	release, err := ar.RegisterView(newChanReader(schema, in, streamErr), name)
+	if err != nil {
+		drain()
+		return nil, err
+	}
+	r, err := c.ExecContext(ctx, query, args...)
+	drain()
+	release()
+	if _, derr := c.ExecContext(context.Background(), `DROP VIEW IF EXISTS `+name); derr != nil && err == nil {
+		err = derr
+	}
+	return r, err
 }
 
 // csvLineBytes is what a line of a generated events CSV takes, a little

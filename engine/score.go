@@ -326,24 +326,9 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 				send()
 			}
 		}()
-		reader := newChanReader(scoreSchema, out, func() error { return nil })
-		release, err := ar.RegisterView(reader, "scores_in")
-		if err != nil {
-			cancel()
-			for rec := range out {
-				rec.Release()
-			}
-			return err
-		}
-		_, err = c.ExecContext(ctx, `INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
-			collaborate, composite, explanation FROM scores_in`, res.AsOf, window)
-		cancel()
-		for rec := range out {
-			rec.Release()
-		}
-		release()
-		c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scores_in`)
-		if err != nil {
+		if _, err := insertFromStream(ctx, c, ar, "scores_in", scoreSchema, out, func() error { return nil }, cancel,
+			`INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
+			collaborate, composite, explanation FROM scores_in`, res.AsOf, window); err != nil {
 			return err
 		}
 		return insertAggregates(ctx, c, ar, res.AsOf, window, res.Aggregates)
