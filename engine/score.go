@@ -177,9 +177,9 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 					return nil, err
 				}
 			}
-			table := tables[0]
-			if len(tables) > 1 {
-				table = strategies.MergeFeatureTables(tables)
+			table, err := strategies.ConcatFeatureTables(tables)
+			if err != nil {
+				return nil, err
 			}
 			lap("features (SQL)", t)
 			t = time.Now()

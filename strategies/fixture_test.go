@@ -252,7 +252,11 @@ func querySlices(tb testing.TB, db *sql.DB, w Window, bounds []string) *FeatureT
 			tb.Fatal(err)
 		}
 	}
-	return MergeFeatureTables(tables)
+	ft, err := ConcatFeatureTables(tables)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ft
 }
 
 func TestFeatureSlicesMatchOneQuery(t *testing.T) {
@@ -310,5 +314,25 @@ func TestFeatureSlicesMatchOneQuery(t *testing.T) {
 	}
 	if _, err := FeatureSQLSlices(fixtureWindow, nil, []string{"c05", "c05"}); err == nil {
 		t.Error("repeated bound accepted")
+	}
+}
+
+func TestConcatFeatureTablesRefusesSlicesOutOfOrder(t *testing.T) {
+	table := func(ids ...string) *FeatureTable {
+		ft := NewFeatureTable(len(ids))
+		for i, id := range ids {
+			ft.CustomerIDs = append(ft.CustomerIDs, id)
+			for c := range ft.Columns {
+				ft.Columns[c] = append(ft.Columns[c], float64(i))
+			}
+		}
+		return ft
+	}
+	got, err := ConcatFeatureTables([]*FeatureTable{table("a", "b"), table(), table("c")})
+	if err != nil || strings.Join(got.CustomerIDs, ",") != "a,b,c" || got.Columns[0][2] != 0 {
+		t.Fatalf("in order: %v, %v", got, err)
+	}
+	if _, err := ConcatFeatureTables([]*FeatureTable{table("a", "c"), table("b")}); err == nil {
+		t.Error("slices out of order accepted")
 	}
 }

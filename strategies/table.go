@@ -192,36 +192,31 @@ func readTime(a arrow.Array) time.Time {
 	return time.Time{}
 }
 
-// MergeFeatureTables merges tables of disjoint customers, each ordered by
-// customer id (the slices of [FeatureSQLSlices]), into one table ordered by
-// customer id: what the whole query would have returned. AsOf is the first
-// non-zero one.
-func MergeFeatureTables(parts []*FeatureTable) *FeatureTable {
+// ConcatFeatureTables joins the tables of [FeatureSQLSlices]' slices, in
+// slice order, into one table ordered by customer id: what the whole query
+// would have returned. The slices are increasing ranges of ids, so this is
+// a concatenation; it returns an error if an id does not follow the one
+// before it. AsOf is the first non-zero one. One table is returned as is.
+func ConcatFeatureTables(parts []*FeatureTable) (*FeatureTable, error) {
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
 	n := 0
 	for _, p := range parts {
 		n += len(p.CustomerIDs)
 	}
 	out := NewFeatureTable(n)
-	next := make([]int, len(parts))
-	for range n {
-		best := -1
-		for k, p := range parts {
-			if next[k] < len(p.CustomerIDs) && (best < 0 || p.CustomerIDs[next[k]] < parts[best].CustomerIDs[next[best]]) {
-				best = k
-			}
-		}
-		p, r := parts[best], next[best]
-		out.CustomerIDs = append(out.CustomerIDs, p.CustomerIDs[r])
-		for c := range out.Columns {
-			out.Columns[c] = append(out.Columns[c], p.Columns[c][r])
-		}
-		next[best]++
-	}
 	for _, p := range parts {
-		if !p.AsOf.IsZero() {
+		if k := len(out.CustomerIDs); k > 0 && len(p.CustomerIDs) > 0 && p.CustomerIDs[0] <= out.CustomerIDs[k-1] {
+			return nil, fmt.Errorf("feature slices out of order: %q after %q", p.CustomerIDs[0], out.CustomerIDs[k-1])
+		}
+		out.CustomerIDs = append(out.CustomerIDs, p.CustomerIDs...)
+		for c := range out.Columns {
+			out.Columns[c] = append(out.Columns[c], p.Columns[c]...)
+		}
+		if out.AsOf.IsZero() {
 			out.AsOf = p.AsOf
-			break
 		}
 	}
-	return out
+	return out, nil
 }
