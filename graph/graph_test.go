@@ -690,22 +690,21 @@ func TestPlanBetweenness(t *testing.T) {
 	// Hand calculation: k = ⌈R²·ln(2/δ)/(2ε²)⌉ with R = n/(n−1);
 	// ln 20 = 2.99573, so ε = δ = 0.1 needs ⌈149.79·R²⌉ = 150 pivots.
 	cases := []struct {
-		name          string
-		n, m          int
-		opts          BetweennessOptions
-		pivots        int
-		eps, epsAll   float64
-		confidence    float64
-		exactExpected bool
+		name        string
+		n, m        int
+		opts        BetweennessOptions
+		pivots      int
+		eps, epsAll float64
+		confidence  float64
 	}{
-		{name: "small graphs are exact", n: 20000, m: 1e6, opts: BetweennessOptions{}, confidence: 1, exactExpected: true},
+		{name: "small graphs are exact", n: 20000, m: 1e6, opts: BetweennessOptions{}, confidence: 1},
 		{name: "defaults give 150 pivots for 0.1 at 90%", n: 100001, m: 1e6, opts: BetweennessOptions{},
 			pivots: 150, eps: 100001.0 / 100000 * math.Sqrt(math.Log(20)/300), epsAll: 100001.0 / 100000 * math.Sqrt(math.Log(2*100001/0.1)/300), confidence: 0.9},
-		{name: "the work cap lowers the pivots of the 100M-event graph to 80", n: 1_920_000, m: 10_580_000, // 10⁹/(n+m) = 80 opts: BetweennessOptions{},
+		{name: "the work cap lowers the pivots of the 100M-event graph to 80", n: 1_920_000, m: 10_580_000, opts: BetweennessOptions{}, // 10⁹/(n+m) = 80
 			pivots: 80, eps: 1_920_000.0 / 1_919_999 * math.Sqrt(math.Log(20)/160), epsAll: 1_920_000.0 / 1_919_999 * math.Sqrt(math.Log(2*1_920_000/0.1)/160), confidence: 0.9},
 		{name: "a fixed pivot count states its error", n: 50000, m: 1e5, opts: BetweennessOptions{Pivots: 1000, Delta: 0.05},
 			pivots: 1000, eps: 50000.0 / 49999 * math.Sqrt(math.Log(40)/2000), epsAll: 50000.0 / 49999 * math.Sqrt(math.Log(2*50000/0.05)/2000), confidence: 0.95},
-		{name: "as many pivots as nodes is exact", n: 30000, m: 10, opts: BetweennessOptions{Epsilon: 0.001}, confidence: 1, exactExpected: true},
+		{name: "as many pivots as nodes is exact", n: 30000, m: 10, opts: BetweennessOptions{Epsilon: 0.001}, confidence: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -29,8 +29,9 @@ into the run's folder under --work-dir (--temp-dir is not used).
 
 The quick suite (the real datasets and 1M generated events) takes about a
 minute on two cores. The full suite adds 10M and 100M generated events, the
-end-to-end total at 100M and the cost-growth exponents; it takes about ten
-minutes on a quiet two-core machine and up to ~25 GB of disk in --work-dir. benchmarks/RESULTS.md explains the
+end-to-end total at 100M and the cost-growth exponents; its generated sets
+took 7 minutes in the last quiet two-core run (19 before the session-3
+speed-ups), and it needs up to ~25 GB of disk in --work-dir. benchmarks/RESULTS.md explains the
 figures.`,
 		Example: `  custnet bench                                   # quick suite, tables on stdout
   custnet bench --suite full --out benchmarks/results/full.json
