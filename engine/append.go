@@ -270,6 +270,7 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, appendSchema)
 	defer b.Release()
+	staged, batchIDs := newStageBuilders(b), b.Field(8).(*array.Int64Builder)
 	var newCustomers, newItems []string
 	for _, cd := range cands {
 		r := group[cd.req]
@@ -278,8 +279,8 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 			continue
 		}
 		r.res.Loaded++
-		appendStaged(b, cd.ev)
-		b.Field(8).(*array.Int64Builder).Append(r.res.BatchID)
+		staged.append(cd.ev)
+		batchIDs.Append(r.res.BatchID)
 		if !customers[cd.ev.Customer] {
 			customers[cd.ev.Customer] = true
 			newCustomers = append(newCustomers, cd.ev.Customer)

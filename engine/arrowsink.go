@@ -187,11 +187,6 @@ func (s *streamSink) Event(e *datasets.Event) error {
 	return nil
 }
 
-// appendStaged appends e to b, whose first fields are stageSchema's.
-func appendStaged(b *array.RecordBuilder, e *datasets.Event) {
-	newStageBuilders(b).append(e)
-}
-
 // stageBuilders are the field builders of a record builder whose first
 // fields are stageSchema's, asserted to their types once rather than for
 // every field of every row.
@@ -445,6 +440,8 @@ type chanReader struct {
 	schema *arrow.Schema
 }
 
+// newChanReader reads the batches sent on in; err, when not nil, gives the
+// producer's error once in is closed.
 func newChanReader(schema *arrow.Schema, in <-chan arrow.RecordBatch, err func() error) *chanReader {
 	r := &chanReader{in: in, err: err, schema: schema}
 	r.refs.Store(1)
@@ -473,7 +470,12 @@ func (r *chanReader) Next() bool {
 }
 func (r *chanReader) Record() arrow.RecordBatch      { return r.cur }
 func (r *chanReader) RecordBatch() arrow.RecordBatch { return r.cur }
-func (r *chanReader) Err() error                     { return r.err() }
+func (r *chanReader) Err() error {
+	if r.err == nil {
+		return nil
+	}
+	return r.err()
+}
 
 // recordsReader builds a reader over finished records (attributes, rejects).
 func recordsReader(schema *arrow.Schema, b *array.RecordBuilder) (array.RecordReader, error) {

@@ -450,7 +450,7 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 // up whatever happened: it stops the producer (cancel; DuckDB may have
 // stopped reading early), releases the batches it still sends until it
 // closes in, and drops the view. streamErr is the producer's error, which
-// DuckDB sees as the stream's error.
+// DuckDB sees as the stream's error (nil: none).
 func insertFromStream(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, name string, schema *arrow.Schema,
 	in <-chan arrow.RecordBatch, streamErr func() error, cancel context.CancelFunc, query string, args ...any) (sql.Result, error) {
 	drain := func() {

@@ -126,7 +126,17 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil {
 			return err
 		}
-		parts := featureParts(events, opt.FeatureParts)
+		// The per-customer aggregates are built for a slice of the
+		// customers at a time when the store is large, so that DuckDB holds
+		// a slice's worth of them within its memory limit; the relations
+		// every slice needs whole are built once per window first.
+		var bounds []string
+		if parts := featureParts(events, opt.FeatureParts); parts > 1 {
+			var err error
+			if bounds, err = queryStrings(ctx, c, strategies.FeatureSliceBoundsSQL(parts)); err != nil {
+				return fmt.Errorf("features: slices: %w", err)
+			}
+		}
 		run := func(w strategies.Window) (*strategies.Result, error) {
 			t := time.Now()
 			if w.AsOf.IsZero() {
@@ -138,17 +148,6 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 				}
 				if last.Valid {
 					w.AsOf = last.Time
-				}
-			}
-			// The per-customer aggregates are built for a slice of the
-			// customers at a time when the store is large, so that DuckDB
-			// holds a slice's worth of them within its memory limit; the
-			// relations every slice needs whole are built once first.
-			var bounds []string
-			if parts > 1 {
-				var err error
-				if bounds, err = queryStrings(ctx, c, strategies.FeatureSliceBoundsSQL(parts)); err != nil {
-					return nil, fmt.Errorf("features: slices: %w", err)
 				}
 			}
 			fq, err := strategies.FeatureSQLSlices(w, cfg, bounds)
@@ -326,7 +325,7 @@ func (e *Engine) writeScores(ctx context.Context, r *strategies.Result, res *Sco
 				send()
 			}
 		}()
-		if _, err := insertFromStream(ctx, c, ar, "scores_in", scoreSchema, out, func() error { return nil }, cancel,
+		if _, err := insertFromStream(ctx, c, ar, "scores_in", scoreSchema, out, nil, cancel,
 			`INSERT INTO scores SELECT customer_id, $1, $2, access, engage, customize, connect,
 			collaborate, composite, explanation FROM scores_in`, res.AsOf, window); err != nil {
 			return err
