@@ -98,15 +98,15 @@ func (e *Engine) Revoke(ctx context.Context, customer, purpose, source string) (
 		customer, purpose, at, source); err != nil {
 		return nil, wrap(op, err)
 	}
-	if _, res.Erased, err = eraseRevokedSince(ctx, tx, seq); err != nil {
+	forget, erased, err := eraseRevokedSince(ctx, tx, seq)
+	if err != nil {
 		return nil, wrap(op, err)
 	}
+	res.Erased = erased
 	err = tx.Commit()
-	if purpose == "analytics" {
-		// Even when the commit's outcome is unknown: a model must not use
-		// ratings that may have been erased.
-		e.forgetInModel(customer)
-	}
+	// Even when the commit's outcome is unknown: a model must not use
+	// ratings that may have been erased.
+	e.forgetInModel(forget...)
 	if err != nil {
 		e.consents.reset() // whether the record made it is unknown
 		return nil, wrap(op, err)

@@ -69,12 +69,15 @@ CREATE TABLE IF NOT EXISTS evaluations (
 
 // customerTables lists every table with per-customer rows and the columns
 // naming a customer: what revocation of analytics erases.
-var customerTables = []struct{ table, where string }{
-	{"events", "customer_id = $1 OR peer_id = $1"},
-	{"customers", "customer_id = $1"},
-	{"rejects", "customer_id = $1"},
-	{"graph_metrics", "customer_id = $1"},
-	{"graph_edges", "src = $1 OR dst = $1"},
-	{"scores", "customer_id = $1"},
-	{"recommendations", "customer_id = $1"},
+var customerTables = []struct {
+	table string
+	cols  []string
+}{
+	{"events", []string{"customer_id", "peer_id"}},
+	{"customers", []string{"customer_id"}},
+	{"rejects", []string{"customer_id"}},
+	{"graph_metrics", []string{"customer_id"}},
+	{"graph_edges", []string{"src", "dst"}},
+	{"scores", []string{"customer_id"}},
+	{"recommendations", []string{"customer_id"}},
 }

@@ -38,12 +38,26 @@ func eraseRevokedSince(ctx context.Context, c execQuerier, seq int64) ([]string,
 		return nil, nil, fmt.Errorf("revocations: %w", err)
 	}
 	defer c.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS revoked_now`)
-	analytics, err := queryStrings(ctx, c, `SELECT customer_id FROM revoked_now WHERE purpose = 'analytics' ORDER BY customer_id`)
+	rows, err := c.QueryContext(ctx, `SELECT customer_id, purpose FROM revoked_now ORDER BY customer_id`)
 	if err != nil {
 		return nil, nil, err
 	}
-	var personal int
-	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM revoked_now WHERE purpose = 'personalization'`).Scan(&personal); err != nil {
+	var analytics []string
+	personal := 0
+	for rows.Next() {
+		var id, purpose string
+		if err := rows.Scan(&id, &purpose); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if purpose == "analytics" {
+			analytics = append(analytics, id)
+		} else {
+			personal++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
 	erased := map[string]int64{}
@@ -58,7 +72,11 @@ func eraseRevokedSince(ctx context.Context, c execQuerier, seq int64) ([]string,
 			continue
 		}
 		set := "(SELECT customer_id FROM revoked_now WHERE purpose IN (" + purposes + "))"
-		r, err := c.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+strings.ReplaceAll(t.where, "= $1", "IN "+set))
+		where := make([]string, len(t.cols))
+		for k, col := range t.cols {
+			where[k] = col + " IN " + set
+		}
+		r, err := c.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+strings.Join(where, " OR "))
 		if err != nil {
 			return nil, nil, fmt.Errorf("erase %s: %w", t.table, err)
 		}
