@@ -248,42 +248,35 @@ func (e *Engine) Recommend(ctx context.Context, customer string, n int) ([]Recom
 	if n <= 0 {
 		n = 10
 	}
-	if _, known := s.m.Train().CustomerIndex(customer); !known || s.forgotten.has(customer) {
-		return e.recommend(s, customer, n) // the popularity list: cheap, not kept
+	u, known := s.m.Train().CustomerIndex(customer)
+	if forgotten := s.forgotten.has(customer); !known || forgotten {
+		return s.popularList(n, forgotten), nil // cheap, not kept
 	}
 	if l, ok := s.tops.get(customer, n); ok {
 		return l, nil
 	}
-	l, err := e.recommend(s, customer, n)
-	if err == nil {
-		s.tops.put(customer, n, l)
-	}
-	return l, err
+	l := s.lists(s.m.TopN(u, n, true))
+	s.tops.put(customer, n, l)
+	return l, nil
 }
 
-func (e *Engine) recommend(s *served, customer string, n int) ([]Recommendation, error) {
-	if n <= 0 {
-		n = 10
-	}
+// popularList is the list of a customer the model cannot rank: the n most
+// rated items, with the reason (nothing rated yet, or ratings forgotten
+// since an analytics revocation).
+func (s *served) popularList(n int, forgotten bool) []Recommendation {
 	tr := s.m.Train()
-	u, ok := tr.CustomerIndex(customer)
-	if !ok || s.forgotten.has(customer) {
-		// Cold start: nothing rated yet (or nothing custnet may still use),
-		// so the most rated items.
-		why := " customers (you have rated nothing yet)"
-		if s.forgotten.has(customer) {
-			why = " customers (custnet keeps none of your ratings since you revoked analytics consent)"
-		}
-		out := make([]Recommendation, 0, n)
-		for _, i := range s.popular[:min(n, len(s.popular))] {
-			id := tr.ItemID(i)
-			c, _ := tr.Col(i)
-			out = append(out, Recommendation{Rank: len(out) + 1, ItemID: id, Title: s.titles[id], Score: float64(len(c)),
-				Reason: "popular: rated by " + strconv.Itoa(len(c)) + why})
-		}
-		return out, nil
+	why := " customers (you have rated nothing yet)"
+	if forgotten {
+		why = " customers (custnet keeps none of your ratings since you revoked analytics consent)"
 	}
-	return s.lists(s.m.TopN(u, n, true)), nil
+	out := make([]Recommendation, 0, n)
+	for _, i := range s.popular[:min(n, len(s.popular))] {
+		id := tr.ItemID(i)
+		c, _ := tr.Col(i)
+		out = append(out, Recommendation{Rank: len(out) + 1, ItemID: id, Title: s.titles[id], Score: float64(len(c)),
+			Reason: "popular: rated by " + strconv.Itoa(len(c)) + why})
+	}
+	return out
 }
 
 // lists turns a model's recommendations into the engine's, with titles and
@@ -376,11 +369,12 @@ func (e *Engine) consentedLists(ctx context.Context, op string, s *served, n, li
 	var known []int32
 	var at []int
 	for k, id := range ids {
-		if u, ok := tr.CustomerIndex(id); ok && !s.forgotten.has(id) {
+		u, ok := tr.CustomerIndex(id)
+		if forgotten := s.forgotten.has(id); ok && !forgotten {
 			known = append(known, u)
 			at = append(at, k)
 		} else {
-			lists[k], _ = e.recommend(s, id, n)
+			lists[k] = s.popularList(n, forgotten)
 		}
 	}
 	const chunk = 1 << 14 // progress granularity
