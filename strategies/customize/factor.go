@@ -255,12 +255,8 @@ func (t *factorTop) newBounds(xs, yn []float64) bounds {
 			bd.babs = max(bd.babs, math.Abs(float64(t.b[i])))
 		}
 	}
-	if slices.ContainsFunc(yn, func(v float64) bool { return v != v }) {
-		bd.ymax = math.NaN()
-	}
-	if t.b != nil && slices.ContainsFunc(t.b, func(v float32) bool { return v != v }) {
-		bd.babs = math.NaN()
-	}
+	// A NaN norm or bias makes ymax or babs NaN (max propagates NaN),
+	// which switches pruning off.
 	ni := len(t.item)
 	tiles := (t.strips + t.tile - 1) / t.tile
 	bd.suf = make([]float64, (tiles+1)*gridSize)
@@ -367,7 +363,7 @@ func (t *factorTop) block(us []int32, n int, excludeSeen bool, w *factorWork, ou
 					}
 					w.seen[c] = p
 				}
-				w.heaps[c] = pushTop(w.heaps[c], n, sc, t.item[lo:hi], 0, excludeSeen)
+				w.heaps[c] = pushTop(w.heaps[c], n, sc, t.item[lo:hi], excludeSeen)
 			}
 		}
 		if !live {
@@ -400,18 +396,18 @@ func (t *factorTop) stop(w *factorWork, c0, c1, n, k int) bool {
 	return true
 }
 
-// pushTop offers the scores sc of items items[0], items[1], ... (base,
-// base+1, ... when items is nil) to the min-heap h of at most n entries
+// pushTop offers the scores sc of items items[0], items[1], ... (0, 1, ...
+// when items is nil) to the min-heap h of at most n entries
 // (ordered by [worse]), skipping NaN and, with skipInf, -Inf, exactly as
 // selectTop does. Once h is full a score must beat the heap's minimum, or
 // equal it with a lower item index.
-func pushTop(h []Rec, n int, sc []float32, items []int32, base int32, skipInf bool) []Rec {
+func pushTop(h []Rec, n int, sc []float32, items []int32, skipInf bool) []Rec {
 	negInf := float32(math.Inf(-1))
 	item := func(i int) int32 {
 		if items != nil {
 			return items[i]
 		}
-		return base + int32(i)
+		return int32(i)
 	}
 	i := 0
 	for ; i < len(sc) && len(h) < n; i++ {
@@ -428,13 +424,11 @@ func pushTop(h []Rec, n int, sc []float32, items []int32, base int32, skipInf bo
 	thr := h[0].Score
 	for ; i < len(sc); i++ {
 		if v := sc[i]; v >= thr {
-			it := item(i)
-			if v == thr && it > h[0].Item {
-				continue
+			if r := (Rec{Item: item(i), Score: v}); worse(h[0], r) {
+				h[0] = r
+				siftDown(h, 0)
+				thr = h[0].Score
 			}
-			h[0] = Rec{Item: it, Score: v}
-			siftDown(h, 0)
-			thr = h[0].Score
 		}
 	}
 	return h

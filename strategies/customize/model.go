@@ -153,7 +153,7 @@ func worse(a, b Rec) bool {
 // first. Items scored -Inf are skipped when skipInf is set; NaN scores are
 // always skipped.
 func selectTop(scores []float32, n int, h []Rec, skipInf bool) []Rec {
-	h = pushTop(h, n, scores, nil, 0, skipInf)
+	h = pushTop(h, n, scores, nil, skipInf)
 	sortRecs(h)
 	return h
 }
