@@ -142,11 +142,7 @@ func TestFixture(t *testing.T) {
 			t.Errorf("c04 stored = %s, want it to contain %s", stored, want)
 		}
 		for i, id := range res.CustomerIDs {
-			var scores []float64
-			for _, s := range datasets.Strategies {
-				scores = append(scores, res.Scores[s][i])
-			}
-			got, err := ParseExplanation(id, scores, res.Composite[i], res.AppendStoredExplanation(nil, i))
+			got, err := ParseExplanation(id, storedScores(res, i), res.Composite[i], res.AppendStoredExplanation(nil, i))
 			if err != nil {
 				t.Fatal(err)
 			}
