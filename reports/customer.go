@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/custnet/custnet/internal/atomicfile"
 )
 
 // CustomerExport is everything custnet keeps and infers about one customer.
@@ -94,7 +96,7 @@ func WriteCustomer(ctx context.Context, w io.Writer, c *CustomerExport, opt Opti
 
 // WriteCustomerFile renders c to path atomically, like [WriteFile].
 func WriteCustomerFile(ctx context.Context, path string, c *CustomerExport, opt Options) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return WriteCustomer(ctx, w, c, opt) })
+	return atomicfile.Write(path, func(w io.Writer) error { return WriteCustomer(ctx, w, c, opt) })
 }
 
 type customerView struct {

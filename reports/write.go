@@ -76,14 +76,7 @@ func Write(ctx context.Context, w io.Writer, r *Report, opt Options) error {
 // directory and renames it over path, so readers never see a half-written
 // report.
 func WriteFile(ctx context.Context, path string, r *Report, opt Options) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return Write(ctx, w, r, opt) })
-}
-
-func writeFileAtomic(path string, render func(io.Writer) error) error {
-	if err := atomicfile.Write(path, render); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { return Write(ctx, w, r, opt) })
 }
 
 func buildPage(ctx context.Context, r *Report, opt Options) (*page, error) {
