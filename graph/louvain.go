@@ -46,7 +46,6 @@ type moveWork struct {
 	sweeps         int // sweeps over the nodes
 	visits         int // nodes visited
 	scans          int // adjacency entries read while visiting
-	moves          int // nodes moved to another community
 }
 
 // Louvain partitions g into communities by greedy modularity maximisation
@@ -337,7 +336,6 @@ func (L *level) moveNodes(ctx context.Context, rng *rand.Rand, space *level, ini
 			}
 			comm[i] = best
 			moved, again = true, true
-			work.moves++
 			for _, y := range S.adj[a:b] {
 				if comm[y] != best {
 					active[y] = true
