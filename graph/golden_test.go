@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,6 +370,48 @@ func TestWikiVoteMatchesNetworkx(t *testing.T) {
 				t.Logf("largest error %.3g, stated %.3g per node, %.3g for all nodes (confidence %g)", worst, plan.Epsilon, plan.EpsilonAll, plan.Confidence)
 				if plan.Pivots == 0 || worst > plan.Epsilon {
 					t.Errorf("%d pivots: largest error %g, stated %g", plan.Pivots, worst, plan.Epsilon)
+				}
+				// The stated bound is loose (Hoeffding), so it would also
+				// pass a badly scaled estimate; what the estimate is for is
+				// ranking the central nodes, so check that too.
+				var exact, sampled []int32
+				for i, raw := range gd.Nodes {
+					if x := sub[ef.node(t, raw)]; x >= 0 {
+						exact = append(exact, int32(i))
+						sampled = append(sampled, x)
+					}
+				}
+				top := func(score func(k int) float64) map[int]bool {
+					idx := make([]int, len(exact))
+					for k := range idx {
+						idx[k] = k
+					}
+					sort.Slice(idx, func(a, b int) bool { return score(idx[a]) > score(idx[b]) })
+					out := map[int]bool{}
+					for _, k := range idx[:20] {
+						out[k] = true
+					}
+					return out
+				}
+				want := top(func(k int) float64 { return gd.Betweenness[exact[k]] })
+				got := top(func(k int) float64 { return est[sampled[k]] })
+				common := 0
+				for k := range want {
+					if got[k] {
+						common++
+					}
+				}
+				var sumExact, sumSampled float64
+				for k := range exact {
+					sumExact += gd.Betweenness[exact[k]]
+					sumSampled += est[sampled[k]]
+				}
+				t.Logf("top 20 by exact betweenness: %d of them in the sampled top 20; sampled/exact total %.4f", common, sumSampled/sumExact)
+				if common < 10 {
+					t.Errorf("only %d of the 20 most central nodes are in the sampled top 20", common)
+				}
+				if r := sumSampled / sumExact; r < 0.9 || r > 1.1 {
+					t.Errorf("sampled scores total %.4f of the exact ones: the n/k scaling is off", r)
 				}
 			})
 		}
