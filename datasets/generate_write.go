@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/custnet/custnet/internal/atomicfile"
 )
 
 // GenerateStats reports what [WriteGenerated] wrote.
@@ -70,7 +71,7 @@ func WriteGenerated(ctx context.Context, path string, opt GenerateOptions) (Trut
 		}
 	}()
 	for i, name := range files {
-		f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+		f, err := atomicfile.Temp(name)
 		if err != nil {
 			return Truth{}, st, fmt.Errorf("generate %s: %w", path, err)
 		}
@@ -112,9 +113,6 @@ func WriteGenerated(ctx context.Context, path string, opt GenerateOptions) (Trut
 		return truth, st, fmt.Errorf("generate %s: %w", path, err)
 	}
 	for _, f := range tmps {
-		if err := f.Chmod(0o644); err != nil {
-			return truth, st, fmt.Errorf("generate %s: %w", path, err)
-		}
 		if err := f.Close(); err != nil {
 			return truth, st, fmt.Errorf("generate %s: %w", path, err)
 		}

@@ -21,7 +21,7 @@ import (
 // succeeds, closes the file and renames it to path. The file is created
 // with mode 0666 less the process's umask, as os.Create would make it.
 func Write(path string, write func(w io.Writer) error) (err error) {
-	f, err := create(path)
+	f, err := Temp(path)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 // io.Writer (DuckDB's COPY ... TO): write gets the name of a new, empty
 // temporary file beside path, which it may overwrite.
 func Via(path string, write func(tmp string) error) (err error) {
-	f, err := create(path)
+	f, err := Temp(path)
 	if err != nil {
 		return err
 	}
@@ -71,10 +71,11 @@ func Via(path string, write func(tmp string) error) (err error) {
 	return nil
 }
 
-// create makes a new file ".<base>.tmp-<random>" in path's folder. Unlike
-// os.CreateTemp, whose files are 0600, it lets the umask decide the mode.
-// An error names path, not the temporary name.
-func create(path string) (*os.File, error) {
+// Temp makes a new file ".<base>.tmp-<random>" in path's folder, for
+// writers that rename several files themselves. Unlike os.CreateTemp,
+// whose files are 0600, it lets the umask decide the mode, as os.Create
+// does. An error names path, not the temporary name.
+func Temp(path string) (*os.File, error) {
 	dir, base := filepath.Split(path)
 	for range 100 {
 		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(rand.Uint64()%1e10, 10))
