@@ -291,7 +291,7 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 		}
 	}
 	if b.Field(0).Len() > 0 {
-		rel, release, err := registerRecords(ar, "append_in", appendSchema, b)
+		rel, release, err := registerRecords(c, ar, "append_in", appendSchema, b)
 		if err != nil {
 			return err
 		}
@@ -299,9 +299,6 @@ func (e *Engine) appendTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, gr
 		release()
 		if err != nil {
 			return fmt.Errorf("store events: %w", err)
-		}
-		if _, err := c.ExecContext(ctx, `DROP VIEW IF EXISTS `+rel); err != nil {
-			return err
 		}
 	}
 	// Bare rows for customers and items new to the store (no other

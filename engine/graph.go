@@ -375,7 +375,7 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 		return err
 	}
 	return e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
-		rel, release, err := registerRecords(ar, "metrics_in", metricsSchema, b)
+		rel, release, err := registerRecords(c, ar, "metrics_in", metricsSchema, b)
 		if err != nil {
 			return err
 		}
@@ -404,7 +404,7 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 				eb.Field(1).(*array.StringBuilder).Append(ed.dst)
 				eb.Field(2).(*array.Float64Builder).Append(ed.w)
 			}
-			erel, erelease, err := registerRecords(ar, "edges_in", edgeSchema, eb)
+			erel, erelease, err := registerRecords(c, ar, "edges_in", edgeSchema, eb)
 			if err != nil {
 				return err
 			}

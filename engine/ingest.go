@@ -237,7 +237,7 @@ func (e *Engine) ingestTx(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, op
 	phase("attributes")
 	// 5. Rejects and provenance.
 	if res.Rejected > 0 {
-		rel, release, err := registerRecords(ar, "rejects_in", rejectSchema, sink.rejects)
+		rel, release, err := registerRecords(c, ar, "rejects_in", rejectSchema, sink.rejects)
 		if err != nil {
 			return err
 		}
@@ -361,7 +361,7 @@ func recordDeclared(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, g *ledge
 			ord++
 		}
 	}
-	rel, release, err := registerRecords(ar, "declared_in", consentSchema, b)
+	rel, release, err := registerRecords(c, ar, "declared_in", consentSchema, b)
 	if err != nil {
 		return err
 	}
@@ -466,10 +466,10 @@ func insertFromStream(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, name s
 	}
 	r, err := c.ExecContext(ctx, query, args...)
 	drain()
-	release()
 	if _, derr := c.ExecContext(context.Background(), `DROP VIEW IF EXISTS `+name); derr != nil && err == nil {
 		err = derr
 	}
+	release()
 	return r, err
 }
 
@@ -499,8 +499,11 @@ func expectedEvents(format, path string) int {
 	return int(min(fi.Size()/csvLineBytes, maxExpectedEvents))
 }
 
-// registerRecords exposes buffered rows to DuckDB as a view and returns its name.
-func registerRecords(ar *duckdb.Arrow, name string, schema *arrow.Schema, b *array.RecordBuilder) (string, func(), error) {
+// registerRecords exposes buffered rows to DuckDB as the view name on c
+// and returns the name and a cleanup that drops the view and frees the
+// rows (the driver's release alone leaves the view behind, reading freed
+// memory if queried again).
+func registerRecords(c execQuerier, ar *duckdb.Arrow, name string, schema *arrow.Schema, b *array.RecordBuilder) (string, func(), error) {
 	rr, err := recordsReader(schema, b)
 	if err != nil {
 		return "", nil, err
@@ -510,7 +513,11 @@ func registerRecords(ar *duckdb.Arrow, name string, schema *arrow.Schema, b *arr
 		rr.Release()
 		return "", nil, err
 	}
-	return name, func() { release(); rr.Release() }, nil
+	return name, func() {
+		c.ExecContext(context.Background(), `DROP VIEW IF EXISTS `+name)
+		release()
+		rr.Release()
+	}, nil
 }
 
 // storeAttrs stores the batch's attribute rows (customers only with an
@@ -588,7 +595,7 @@ func materialiseIDs(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table st
 
 // materialise copies buffered rows into a temp table.
 func materialise(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, table string, schema *arrow.Schema, b *array.RecordBuilder) error {
-	rel, release, err := registerRecords(ar, table+"_view", schema, b)
+	rel, release, err := registerRecords(c, ar, table+"_view", schema, b)
 	if err != nil {
 		return err
 	}
@@ -626,7 +633,7 @@ func (e *Engine) loadConsents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	if err != nil {
 		return 0, sf, err
 	}
-	rel, release, err := registerRecords(ar, "consents_in", consentSchema, b)
+	rel, release, err := registerRecords(c, ar, "consents_in", consentSchema, b)
 	if err != nil {
 		return 0, sf, err
 	}

@@ -417,7 +417,7 @@ func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []s
 		}
 	}
 	err := e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
-		rel, release, err := registerRecords(ar, "recs_in", recSchema, b)
+		rel, release, err := registerRecords(c, ar, "recs_in", recSchema, b)
 		if err != nil {
 			return err
 		}

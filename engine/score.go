@@ -366,14 +366,11 @@ func insertAggregates(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, asOf t
 			b.Field(7).AppendNull()
 		}
 	}
-	rel, release, err := registerRecords(ar, "aggregates_in", aggregateSchema, b)
+	rel, release, err := registerRecords(c, ar, "aggregates_in", aggregateSchema, b)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		release()
-		c.ExecContext(context.Background(), `DROP VIEW IF EXISTS `+rel)
-	}()
+	defer release()
 	_, err = c.ExecContext(ctx, `INSERT INTO strategy_aggregates SELECT $1, $2, dimension, grp, strategy, customers,
 		mean, median, active_share, change FROM `+rel, asOf, window)
 	return err
