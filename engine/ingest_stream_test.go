@@ -80,19 +80,10 @@ func TestDeclaredConsentCoversActorsAndPeers(t *testing.T) {
 	if _, err := e.Ingest(ctx, IngestOptions{Path: path, Format: "events", AssumeConsent: []string{"analytics", "personalization"}}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT customer_id || ':' || purpose FROM consents
+	got, err := queryStrings(ctx, e.db, `SELECT customer_id || ':' || purpose FROM consents
 		WHERE source LIKE 'declared by operator%' ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s)
 	}
 	want := []string{"a1:analytics", "a1:personalization", "a2:analytics", "a2:personalization", "p1:personalization"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
