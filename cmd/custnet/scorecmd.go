@@ -122,19 +122,18 @@ extension (.parquet, .csv, .jsonl) unless --format says otherwise.`,
 			if out == "" {
 				return usageError{fmt.Errorf("--out is required")}
 			}
+			known := map[string]bool{"parquet": true, "csv": true, "jsonl": true}
 			ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(out)), ".")
 			if format == "" {
 				format = ext
-				if format != "parquet" && format != "csv" && format != "jsonl" {
+				if !known[format] {
 					return usageError{fmt.Errorf("--out %q: end it in .parquet, .csv or .jsonl, or give --format", out)}
 				}
 			}
-			switch format {
-			case "parquet", "csv", "jsonl":
-			default:
+			if !known[format] {
 				return usageError{fmt.Errorf("--format %q: want parquet, csv or jsonl", format)}
 			}
-			if ext != format && (ext == "parquet" || ext == "csv" || ext == "jsonl") {
+			if ext != format && known[ext] {
 				return usageError{fmt.Errorf("--format %s does not match --out %s", format, out)}
 			}
 			if err := checkOutDir(out); err != nil {
