@@ -99,10 +99,10 @@ type ledgerGate struct {
 	// The customers whose latest analytics record is a grant, and those
 	// whose latest is a refusal or revocation.
 	granted, refused strSet
-	recorded         map[string]uint8 // declared purposes with any record, a bit per purpose
+	recorded         map[string]uint8 // declared purposes other than analytics with any record, a bit per purpose
 	declared         []string         // purposes the operator declared
 	undeclared       map[string]uint8 // customers of this batch lacking a record for declared purpose bits
-	declAnalytics    bool
+	analyticsBit     uint8            // analytics' bit when declared (its records are granted ∪ refused), else 0
 
 	// The last customer pass looked up (copied: the reader reuses its
 	// buffers): events come grouped by customer more often than not, and
@@ -116,12 +116,12 @@ type ledgerGate struct {
 // analytics for the source.
 func (g *ledgerGate) pass(customer string) bool {
 	if g.granted.len() == 0 && g.refused.len() == 0 {
-		return g.declAnalytics
+		return g.analyticsBit != 0
 	}
 	if customer == string(g.lastPass) && g.lastPass != nil {
 		return g.lastPassed
 	}
-	granted := g.granted.has(customer) || (g.declAnalytics && !g.refused.has(customer))
+	granted := g.granted.has(customer) || (g.analyticsBit != 0 && !g.refused.has(customer))
 	g.lastPass, g.lastPassed = append(g.lastPass[:0], customer...), granted
 	return granted
 }
@@ -132,13 +132,17 @@ func (g *ledgerGate) note(customer string) {
 		return
 	}
 	full := uint8(1)<<len(g.declared) - 1
-	if g.recorded[customer] == full {
+	rec := g.recorded[customer]
+	if g.analyticsBit != 0 && (g.granted.has(customer) || g.refused.has(customer)) {
+		rec |= g.analyticsBit
+	}
+	if rec == full {
 		return
 	}
 	if _, ok := g.undeclared[customer]; ok {
 		return
 	}
-	g.undeclared[strings.Clone(customer)] = full &^ g.recorded[customer]
+	g.undeclared[strings.Clone(customer)] = full &^ rec
 }
 
 var errStrictStop = errors.New("strict mode: stopping at the first bad rows")

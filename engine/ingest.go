@@ -298,10 +298,10 @@ func loadGate(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow, declared []str
 	bit := map[string]uint8{}
 	purposes := []string{quote("analytics")}
 	for i, p := range declared {
-		bit[p] = 1 << i
 		if p == "analytics" {
-			g.declAnalytics = true
+			g.analyticsBit = 1 << i // its records are the granted and refused sets
 		} else {
+			bit[p] = 1 << i
 			purposes = append(purposes, quote(p))
 		}
 	}
