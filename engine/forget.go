@@ -34,17 +34,9 @@ func (f *forgetSet) add(customers ...string) {
 // revokedSince returns the customers with an analytics revocation recorded
 // in the ledger after position seq (every revocation when seq < 0): their
 // events were erased after a model trained at seq read its ratings.
-func (e *Engine) revokedSince(ctx context.Context, seq int64) (map[string]struct{}, error) {
-	ids, err := queryStrings(ctx, e.db, `SELECT DISTINCT customer_id FROM consents
+func (e *Engine) revokedSince(ctx context.Context, seq int64) ([]string, error) {
+	return queryStrings(ctx, e.db, `SELECT DISTINCT customer_id FROM consents
 		WHERE purpose = 'analytics' AND NOT granted AND seq > $1`, seq)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]struct{}, len(ids))
-	for _, id := range ids {
-		out[id] = struct{}{}
-	}
-	return out, nil
 }
 
 // querier is what *sql.DB and *sql.Conn share.

@@ -164,7 +164,9 @@ func (e *Engine) serve(ctx context.Context, m customize.Model, seq int64) error 
 		cb, _ := tr.Col(popular[b])
 		return len(ca) > len(cb)
 	})
-	e.served.Store(&served{m: m, titles: titles, popular: popular, forgotten: forgetSet{ids: forgotten}})
+	s := &served{m: m, titles: titles, popular: popular}
+	s.forgotten.add(forgotten...)
+	e.served.Store(s)
 	return rows.Err()
 }
 
