@@ -199,10 +199,7 @@ func customerPage(c *CustomerExport, opt Options) customerView {
 			rt.add(strconv.Itoa(i+1), r.ItemID, r.Title, fmtFloat(r.Score, 3), r.Reason)
 		}
 	}
-	noRecs := erased("personalization", "No recommendations are stored.")
-	if _, ok := revoked["analytics"]; ok {
-		noRecs = erased("analytics", noRecs)
-	}
+	noRecs := erased("analytics", erased("personalization", "No recommendations are stored."))
 	sec("recommendations", "Recommendations", noRecs, rt, "")
 	return v
 }
