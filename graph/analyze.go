@@ -159,7 +159,11 @@ func Analyze(ctx context.Context, g *Graph, opts AnalyzeOptions) (*Analysis, err
 	a.Communities = communityRows(u, com, pr.Rank, opts)
 	tick()
 	if !opts.SkipBetweenness {
-		bc, err := Betweenness(ctx, g, opts.Betweenness)
+		bo := opts.Betweenness
+		if bo.Layout == nil && PlanBetweenness(n, g.Edges(), bo).Pivots != 0 {
+			bo.Layout = com.Layout()
+		}
+		bc, err := Betweenness(ctx, g, bo)
 		if err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
 		}

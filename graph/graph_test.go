@@ -481,6 +481,72 @@ func TestBetweenness(t *testing.T) {
 	})
 }
 
+func TestBetweennessLayout(t *testing.T) {
+	t.Run("a layout changes no score and no pivot", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 21))
+		for trial := range 20 {
+			n := 3 + rng.IntN(80)
+			g := mustBuild(t, n, randomEdges(rng, n, rng.IntN(5*n), false))
+			layout := make([]int32, n)
+			for i := range layout {
+				layout[i] = int32(i)
+			}
+			rng.Shuffle(n, func(i, j int) { layout[i], layout[j] = layout[j], layout[i] })
+			for _, opts := range []BetweennessOptions{{}, {ExactLimit: 2, Pivots: 1 + rng.IntN(n), Source: rand.NewPCG(uint64(trial), 5)}} {
+				want, err := Betweenness(ctx, g, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if opts.Source != nil {
+					opts.Source = rand.NewPCG(uint64(trial), 5)
+				}
+				opts.Layout = layout
+				got, err := Betweenness(ctx, g, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for v := range want {
+					if math.Abs(got[v]-want[v]) > 1e-12*max(1, want[v]) {
+						t.Fatalf("trial %d, pivots %d: b(%d) = %g with the layout, %g without", trial, opts.Pivots, v, got[v], want[v])
+					}
+				}
+			}
+		}
+	})
+	t.Run("a layout that is not a permutation is refused", func(t *testing.T) {
+		g := mustBuild(t, 3, EdgeList{Src: []int32{0, 1}, Dst: []int32{1, 2}})
+		for _, l := range [][]int32{{0, 1}, {0, 1, 1}, {0, 1, 3}, {-1, 1, 2}} {
+			if _, err := Betweenness(ctx, g, BetweennessOptions{Layout: l}); err == nil {
+				t.Errorf("layout %v accepted", l)
+			}
+		}
+	})
+	t.Run("the communities' layout groups communities, then first-level communities", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(23, 23))
+		n := 400
+		g := mustBuild(t, n, randomEdges(rng, n, 1600, false))
+		com, err := Louvain(ctx, g, LouvainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if com.fine == nil || com.Levels < 2 {
+			t.Fatalf("want a run of several levels, got %d levels", com.Levels)
+		}
+		order := com.Layout()
+		if _, err := layoutPositions(n, order); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < n; i++ {
+			a, b := order[i-1], order[i]
+			ka := [3]int32{com.Of[a], com.fine[a], a}
+			kb := [3]int32{com.Of[b], com.fine[b], b}
+			if slices.Compare(ka[:], kb[:]) >= 0 {
+				t.Fatalf("positions %d, %d: (community, first-level community, node) %v before %v", i-1, i, ka, kb)
+			}
+		}
+	})
+}
+
 func TestCoActivity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 13))
 	C, I, m := 80, 40, 600
