@@ -420,16 +420,33 @@ func (L *level) shuffled(rng *rand.Rand, space *level) (*level, []int32) {
 	S.k = reuse(S.k, n)
 	S.off[0] = 0
 	for i, x := range ord {
-		a, b := L.off[x], L.off[x+1]
-		o := S.off[i]
-		S.off[i+1] = o + b - a
+		S.off[i+1] = S.off[i] + L.off[x+1] - L.off[x]
 		S.k[i] = L.k[x]
-		for j, y := range L.adj[a:b] {
-			S.adj[o+int64(j)] = pos[y]
-		}
-		copy(S.w[o:S.off[i+1]], L.w[a:b])
 	}
+	// Rows are independent: copy ranges of them on every core.
+	b := chunks(S.off, parWorkers(len(L.adj)))
+	parallel(context.Background(), len(b)-1, func(p int) {
+		for i := b[p]; i < b[p+1]; i++ {
+			x := ord[i]
+			a, e := L.off[x], L.off[x+1]
+			o := S.off[i]
+			for j, y := range L.adj[a:e] {
+				S.adj[o+int64(j)] = pos[y]
+			}
+			copy(S.w[o:S.off[i+1]], L.w[a:e])
+		}
+	})
 	return S, pos
+}
+
+// parWorkers returns the goroutines worth starting for a pass over m
+// adjacency entries: one below 2¹⁶, where starting them costs more than
+// they save.
+func parWorkers(m int) int {
+	if m < 1<<16 {
+		return 1
+	}
+	return workers()
 }
 
 // reuse returns s resliced to length n when its capacity allows, else a new
@@ -461,38 +478,68 @@ func (L *level) aggregate(comm []int32, k int) *level {
 		pos[c]++
 	}
 	A := &level{n: k, off: make([]int64, k+1), loop: make([]float64, k), k: make([]float64, k)}
-	A.adj = make([]int32, 0, len(L.adj)/2)
-	A.w = make([]float64, 0, len(L.adj)/2)
-	nw := make([]float64, k)
-	seen := make([]bool, k)
-	touched := make([]int32, 0, 64)
+	// Communities are independent: ranges of them, of similar numbers of
+	// adjacency entries, are aggregated on every core and concatenated.
+	cost := make([]int64, k+1)
 	for c := 0; c < k; c++ {
-		internal := 0.0
+		cost[c+1] = cost[c]
 		for _, x := range mem[mOff[c]:mOff[c+1]] {
-			A.loop[c] += L.loop[x]
-			A.k[c] += L.k[x]
-			for j := L.off[x]; j < L.off[x+1]; j++ {
-				d := comm[L.adj[j]]
-				if d == int32(c) {
-					internal += L.w[j]
-					continue
+			cost[c+1] += L.off[x+1] - L.off[x]
+		}
+	}
+	b := chunks(cost, parWorkers(len(L.adj)))
+	parts := make([]struct {
+		adj []int32
+		w   []float64
+	}, len(b)-1)
+	parallel(context.Background(), len(b)-1, func(p int) {
+		adj := make([]int32, 0, (cost[b[p+1]]-cost[b[p]])/2)
+		w := make([]float64, 0, cap(adj))
+		nw := make([]float64, k)
+		seen := make([]bool, k)
+		touched := make([]int32, 0, 64)
+		for c := b[p]; c < b[p+1]; c++ {
+			internal := 0.0
+			for _, x := range mem[mOff[c]:mOff[c+1]] {
+				A.loop[c] += L.loop[x]
+				A.k[c] += L.k[x]
+				for j := L.off[x]; j < L.off[x+1]; j++ {
+					d := comm[L.adj[j]]
+					if d == int32(c) {
+						internal += L.w[j]
+						continue
+					}
+					if !seen[d] {
+						seen[d] = true
+						nw[d] = 0
+						touched = append(touched, d)
+					}
+					nw[d] += L.w[j]
 				}
-				if !seen[d] {
-					seen[d] = true
-					nw[d] = 0
-					touched = append(touched, d)
-				}
-				nw[d] += L.w[j]
 			}
+			A.loop[c] += internal / 2
+			for _, d := range touched {
+				adj = append(adj, d)
+				w = append(w, nw[d])
+				seen[d] = false
+			}
+			touched = touched[:0]
+			A.off[c+1] = int64(len(adj)) // relative to the part; shifted below
 		}
-		A.loop[c] += internal / 2
-		for _, d := range touched {
-			A.adj = append(A.adj, d)
-			A.w = append(A.w, nw[d])
-			seen[d] = false
+		parts[p].adj, parts[p].w = adj, w
+	})
+	total := 0
+	for _, pt := range parts {
+		total += len(pt.adj)
+	}
+	A.adj, A.w = make([]int32, 0, total), make([]float64, 0, total)
+	for p, pt := range parts {
+		base := int64(len(A.adj))
+		for c := b[p]; c < b[p+1]; c++ {
+			A.off[c+1] += base
 		}
-		touched = touched[:0]
-		A.off[c+1] = int64(len(A.adj))
+		A.adj = append(A.adj, pt.adj...)
+		A.w = append(A.w, pt.w...)
 	}
 	return A
 }
