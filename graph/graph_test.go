@@ -481,6 +481,66 @@ func TestBetweenness(t *testing.T) {
 	})
 }
 
+// TestCoreNumbersByDefinition compares CoreNumbers on random graphs with
+// the definition: for k = 1, 2, ..., repeatedly delete nodes of degree < k;
+// the survivors have core number ≥ k.
+func TestCoreNumbersByDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 31))
+	for trial := range 40 {
+		n := 1 + rng.IntN(120)
+		el := randomEdges(rng, n, rng.IntN(8*n), false)
+		core, err := CoreNumbers(ctx, mustBuild(t, n, el))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nb := make([]map[int32]bool, n)
+		for i := range nb {
+			nb[i] = map[int32]bool{}
+		}
+		for i := range el.Src {
+			if a, b := el.Src[i], el.Dst[i]; a != b {
+				nb[a][b], nb[b][a] = true, true
+			}
+		}
+		want := make([]int32, n)
+		for k := int32(1); ; k++ {
+			alive := make([]bool, n)
+			for i := range alive {
+				alive[i] = want[i] == k-1 // survivors of the (k−1)-core
+			}
+			for changed := true; changed; {
+				changed = false
+				for x := range n {
+					if !alive[x] {
+						continue
+					}
+					d := int32(0)
+					for y := range nb[x] {
+						if alive[y] {
+							d++
+						}
+					}
+					if d < k {
+						alive[x], changed = false, true
+					}
+				}
+			}
+			any := false
+			for x := range n {
+				if alive[x] {
+					want[x], any = k, true
+				}
+			}
+			if !any {
+				break
+			}
+		}
+		if !slices.Equal(core, want) {
+			t.Fatalf("trial %d (n %d, %d edges): got %v, want %v", trial, n, len(el.Src), core, want)
+		}
+	}
+}
+
 func TestBetweennessLayout(t *testing.T) {
 	t.Run("a layout changes no score and no pivot", func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 21))

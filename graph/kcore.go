@@ -10,9 +10,15 @@ import (
 // works on the undirected simple view (u–v adjacent when u→v or v→u, loops
 // dropped), as networkx.core_number does on such a graph.
 //
-// It uses the bucket algorithm of Batagelj and Zaversnik, "An O(m)
-// algorithm for cores decomposition of networks", 2003: O(n + m) time and
-// O(n) extra memory.
+// It peels the graph level by level (the sequential form of Kabir and
+// Madduri's PKC, "Parallel k-core decomposition on multicore platforms",
+// 2017): at level l, every node whose remaining degree is l is removed,
+// lowering its neighbours' degrees, and neighbours that fall to l are
+// removed in turn; the degree a node had when removed is its core number.
+// O(n·k_max + m) time, O(n) extra memory. Per edge it touches one array of
+// n degrees at random, where Batagelj and Zaversnik's bucket algorithm
+// (2003, O(n + m)) touches four; on graphs larger than the cache that
+// makes it several times faster.
 func CoreNumbers(ctx context.Context, g *Graph) ([]int32, error) {
 	u, err := g.undirectedView(ctx)
 	if err != nil {
@@ -28,47 +34,53 @@ func CoreNumbers(ctx context.Context, g *Graph) ([]int32, error) {
 func (u *undirected) cores(ctx context.Context) ([]int32, error) {
 	n := u.n
 	deg := make([]int32, n)
-	maxDeg := int32(0)
 	for x := 0; x < n; x++ {
 		deg[x] = int32(u.off[x+1] - u.off[x])
-		maxDeg = max(maxDeg, deg[x])
 	}
-	bin := make([]int32, maxDeg+2)
-	for _, d := range deg {
-		bin[d+1]++
+	// left holds the nodes not yet removed, compacted after each level.
+	left := make([]int32, n)
+	for x := range left {
+		left[x] = int32(x)
 	}
-	for d := int32(0); d <= maxDeg; d++ {
-		bin[d+1] += bin[d]
-	}
-	// bin[d] is now the first position of degree d in vert.
-	pos := make([]int32, n)
-	vert := make([]int32, n)
-	next := append([]int32(nil), bin...)
-	for x := 0; x < n; x++ {
-		p := next[deg[x]]
-		next[deg[x]]++
-		pos[x], vert[p] = p, int32(x)
-	}
-	for i := 0; i < n; i++ {
-		if i&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	queue := make([]int32, 0, 1024)
+	for l := int32(0); len(left) > 0; l++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		keep := left[:0]
+		for _, x := range left {
+			if deg[x] <= l {
+				queue = append(queue, x)
+			} else {
+				keep = append(keep, x)
 			}
 		}
-		v := vert[i]
-		for _, w := range u.adj[u.off[v]:u.off[v+1]] {
-			if deg[w] > deg[v] {
-				dw := deg[w]
-				pw, pf := pos[w], bin[dw]
-				f := vert[pf]
-				if f != w {
-					vert[pw], vert[pf] = f, w
-					pos[f], pos[w] = pw, pf
+		left = keep
+		// Removing a node lowers each neighbour above l by one; one that
+		// reaches l joins this level. Nodes at or below l are removed (or
+		// queued) already and keep their degree.
+		for h := 0; h < len(queue); h++ {
+			x := queue[h]
+			for _, y := range u.adj[u.off[x]:u.off[x+1]] {
+				if deg[y] > l {
+					deg[y]--
+					if deg[y] == l {
+						queue = append(queue, y)
+					}
 				}
-				bin[dw]++
-				deg[w]--
 			}
 		}
+		if len(queue) > 0 {
+			// Nodes queued by a neighbour are still in left: drop them.
+			keep = left[:0]
+			for _, x := range left {
+				if deg[x] > l {
+					keep = append(keep, x)
+				}
+			}
+			left = keep
+		}
+		queue = queue[:0]
 	}
 	return deg, nil
 }
