@@ -261,9 +261,13 @@ func (g *Graph) relabelOut(ctx context.Context, order, pos []int32) (*Graph, err
 // sweep pulls from those children instead of pushing along every
 // in-edge: it reads one number per DAG edge, coef(w) = (1+δ(w))/σ(w), where
 // pushing read the distance of every in-neighbour and updated σ and δ of
-// each predecessor. The in-adjacency is not read at all.
+// each predecessor. The in-adjacency is not read at all. The BFS keeps
+// depths in one byte per node (a quarter of the memory it reads at random
+// for every edge); a source whose BFS goes deeper than 254 levels is run
+// again with four-byte depths.
 type brandes struct {
-	dist  []int32
+	depth []uint8 // BFS depth + 1; 0: not reached
+	wide  []int32 // the same, allocated for the first source deeper than 254
 	sigma []float64
 	coef  []float64 // (1+δ(w))/σ(w), written when w's dependency is final
 	order []int32   // BFS order (the stack S)
@@ -273,18 +277,14 @@ type brandes struct {
 }
 
 func newBrandes(n int) *brandes {
-	b := &brandes{
-		dist:  make([]int32, n),
+	return &brandes{
+		depth: make([]uint8, n),
 		sigma: make([]float64, n),
 		coef:  make([]float64, n),
 		order: make([]int32, 0, n),
 		end:   make([]int32, n),
 		bc:    make([]float64, n),
 	}
-	for i := range b.dist {
-		b.dist[i] = -1
-	}
-	return b
 }
 
 // from adds the dependencies of source s to b.bc:
@@ -294,26 +294,13 @@ func newBrandes(n int) *brandes {
 // Every child of v comes after v in BFS order, so a reverse sweep of the
 // order finds each coef(w) final before v reads it.
 func (b *brandes) from(g *Graph, s int32) {
-	dist, sigma, coef, end := b.dist, b.sigma, b.coef, b.end
-	order, dag := b.order[:0], b.dag[:0]
-	dist[s], sigma[s] = 0, 1
-	order = append(order, s)
-	for head := 0; head < len(order); head++ {
-		v := order[head]
-		dv, sv := dist[v]+1, sigma[v]
-		for _, w := range g.outAdj[g.outOff[v]:g.outOff[v+1]] {
-			dw := dist[w]
-			if dw < 0 {
-				dist[w], dw = dv, dv
-				order = append(order, w)
-			}
-			if dw == dv {
-				sigma[w] += sv
-				dag = append(dag, w)
-			}
+	if !forward(b, g, s, b.depth, math.MaxUint8) {
+		if b.wide == nil {
+			b.wide = make([]int32, len(b.depth))
 		}
-		end[head] = int32(len(dag))
+		forward(b, g, s, b.wide, math.MaxInt32)
 	}
+	order, dag, sigma, coef, end := b.order, b.dag, b.sigma, b.coef, b.end
 	hi := int32(len(dag))
 	for i := len(order) - 1; i >= 0; i-- {
 		v := order[i]
@@ -334,7 +321,45 @@ func (b *brandes) from(g *Graph, s int32) {
 		}
 	}
 	for _, v := range order {
-		dist[v], sigma[v] = -1, 0
+		sigma[v] = 0
+	}
+}
+
+// forward runs the BFS from s with depths+1 in depth (0 when not reached,
+// all 0 again on return): it fills b.order, b.end, b.dag and σ. It returns
+// false, with σ zero again, when a depth+1 would exceed top.
+func forward[D uint8 | int32](b *brandes, g *Graph, s int32, depth []D, top D) bool {
+	sigma, end := b.sigma, b.end
+	order, dag := b.order[:0], b.dag[:0]
+	depth[s], sigma[s] = 1, 1
+	order = append(order, s)
+	ok := true
+	for head := 0; head < len(order); head++ {
+		v := order[head]
+		if depth[v] == top {
+			ok = false
+			break
+		}
+		dv, sv := depth[v]+1, sigma[v]
+		for _, w := range g.outAdj[g.outOff[v]:g.outOff[v+1]] {
+			dw := depth[w]
+			if dw == 0 {
+				depth[w], dw = dv, dv
+				order = append(order, w)
+			}
+			if dw == dv {
+				sigma[w] += sv
+				dag = append(dag, w)
+			}
+		}
+		end[head] = int32(len(dag))
+	}
+	for _, v := range order {
+		depth[v] = 0
+		if !ok {
+			sigma[v] = 0
+		}
 	}
 	b.order, b.dag = order, dag
+	return ok
 }

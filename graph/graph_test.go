@@ -566,10 +566,30 @@ func TestBetweennessLayout(t *testing.T) {
 					t.Fatal(err)
 				}
 				for v := range want {
-					if math.Abs(got[v]-want[v]) > 1e-12*max(1, want[v]) {
+					if !(math.Abs(got[v]-want[v]) <= 1e-12*max(1, want[v])) {
 						t.Fatalf("trial %d, pivots %d: b(%d) = %g with the layout, %g without", trial, opts.Pivots, v, got[v], want[v])
 					}
 				}
+			}
+		}
+	})
+	t.Run("paths deeper than a byte of depth are exact", func(t *testing.T) {
+		// A directed path 0→1→…→n−1: v lies on the v·(n−1−v) paths from
+		// an earlier to a later node. Sources near 0 reach depth 299,
+		// beyond the 254 levels of the one-byte BFS.
+		const n = 300
+		var el EdgeList
+		for v := int32(0); v+1 < n; v++ {
+			el.Src, el.Dst = append(el.Src, v), append(el.Dst, v+1)
+		}
+		bc, err := Betweenness(ctx, mustBuild(t, n, el), BetweennessOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for v := range n {
+			want := float64(v*(n-1-v)) / float64((n-1)*(n-2))
+			if !(math.Abs(bc[v]-want) <= 1e-12) { // NaN fails too
+				t.Fatalf("b(%d) = %g, want %g", v, bc[v], want)
 			}
 		}
 	})
