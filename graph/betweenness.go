@@ -268,8 +268,7 @@ func (g *Graph) relabelOut(ctx context.Context, order, pos []int32) (*Graph, err
 type brandes struct {
 	depth []uint8 // BFS depth + 1; 0: not reached
 	wide  []int32 // the same, allocated for the first source deeper than 254
-	sigma []float64
-	coef  []float64 // (1+δ(w))/σ(w), written when w's dependency is final
+	sigma []float64 // σ(w); replaced by coef(w) once w's dependency is final
 	order []int32   // BFS order (the stack S)
 	end   []int32   // end[i]: end in dag of order[i]'s children
 	dag   []int32   // shortest-path DAG children, grouped by parent in BFS order
@@ -280,7 +279,6 @@ func newBrandes(n int) *brandes {
 	return &brandes{
 		depth: make([]uint8, n),
 		sigma: make([]float64, n),
-		coef:  make([]float64, n),
 		order: make([]int32, 0, n),
 		end:   make([]int32, n),
 		bc:    make([]float64, n),
@@ -292,7 +290,9 @@ func newBrandes(n int) *brandes {
 //	δ(v) = Σ_{w: v→w in the DAG} σ(v)/σ(w)·(1+δ(w)) = σ(v)·Σ coef(w)
 //
 // Every child of v comes after v in BFS order, so a reverse sweep of the
-// order finds each coef(w) final before v reads it.
+// order finds each coef(w) final before v reads it. Nothing reads σ(w)
+// after coef(w) is known, so coef(w) takes its place in b.sigma: one array
+// of n numbers less to keep in the cache.
 func (b *brandes) from(g *Graph, s int32) {
 	if !forward(b, g, s, b.depth, math.MaxUint8) {
 		if b.wide == nil {
@@ -300,7 +300,7 @@ func (b *brandes) from(g *Graph, s int32) {
 		}
 		forward(b, g, s, b.wide, math.MaxInt32)
 	}
-	order, dag, sigma, coef, end := b.order, b.dag, b.sigma, b.coef, b.end
+	order, dag, sigma, end := b.order, b.dag, b.sigma, b.end
 	hi := int32(len(dag))
 	for i := len(order) - 1; i >= 0; i-- {
 		v := order[i]
@@ -310,12 +310,12 @@ func (b *brandes) from(g *Graph, s int32) {
 		}
 		sum := 0.0
 		for _, w := range dag[lo:hi] {
-			sum += coef[w]
+			sum += sigma[w] // coef(w)
 		}
 		hi = lo
 		sv := sigma[v]
 		d := sv * sum
-		coef[v] = (1 + d) / sv
+		sigma[v] = (1 + d) / sv // coef(v)
 		if i > 0 {
 			b.bc[v] += d
 		}
