@@ -266,8 +266,8 @@ func (g *Graph) relabelOut(ctx context.Context, order, pos []int32) (*Graph, err
 // for every edge); a source whose BFS goes deeper than 254 levels is run
 // again with four-byte depths.
 type brandes struct {
-	depth []uint8 // BFS depth + 1; 0: not reached
-	wide  []int32 // the same, allocated for the first source deeper than 254
+	depth []uint8   // BFS depth + 1; 0: not reached
+	wide  []int32   // the same, allocated for the first source deeper than 254
 	sigma []float64 // σ(w); replaced by coef(w) once w's dependency is final
 	order []int32   // BFS order (the stack S)
 	end   []int32   // end[i]: end in dag of order[i]'s children
