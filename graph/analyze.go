@@ -86,7 +86,10 @@ type Analysis struct {
 
 // Analyze runs every metric of the package on g and assembles per-node
 // rows, per-community rows and a summary. Its cost is dominated by
-// [Betweenness] unless skipped, then by [Louvain] and [PageRank].
+// [Betweenness] unless skipped, then by [Louvain] and [PageRank]. Sampled
+// betweenness runs on a copy of the graph laid out by the communities
+// Louvain found ([Communities.Layout]), unless opts.Betweenness.Layout
+// gives another order; the scores do not depend on it.
 func Analyze(ctx context.Context, g *Graph, opts AnalyzeOptions) (*Analysis, error) {
 	total := 7
 	if opts.SkipBetweenness {

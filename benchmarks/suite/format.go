@@ -18,6 +18,9 @@ func WriteTable(w io.Writer, rep *Report) error {
 	if rep.Command != "" {
 		fmt.Fprintf(ew, "command: %s\n", rep.Command)
 	}
+	if n := maxRuns(rep.Results); n > 1 {
+		fmt.Fprintf(ew, "wall s: median of %d runs of each stage but ingest and DuckDB CTAS (run once); peak RSS: the largest run\n", n)
+	}
 	fmt.Fprintln(ew)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "dataset\tstage\trows\twall s\trows/s\tpeak RSS MB\treference\tref s\tratio\t")
@@ -219,4 +222,13 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// maxRuns returns the largest number of runs of one stage in rs.
+func maxRuns(rs []Result) int {
+	n := 1
+	for _, r := range rs {
+		n = max(n, len(r.Runs))
+	}
+	return n
 }

@@ -113,6 +113,8 @@ type stage struct {
 	available func(Options) string
 	// after is a stage on the same dataset that must have succeeded first.
 	after string
+	// once: the stage cannot run again on its own output (Options.Repeat).
+	once bool
 	// refs are the stages (on the same dataset) whose time this one is
 	// compared with, and the steps of theirs to take (the total when "").
 	refs []refSpec
@@ -148,8 +150,8 @@ const (
 var stageTable = []*stage{
 	{name: stGenerate, applies: (*dataset).generated, run: runGenerate},
 	{name: stDuckDBScan, applies: (*dataset).generated, after: stGenerate, run: runDuckDBScan},
-	{name: stCTAS, applies: (*dataset).generated, after: stGenerate, run: runDuckDBCTAS},
-	{name: stIngest, applies: func(*dataset) bool { return true }, run: runIngest,
+	{name: stCTAS, applies: (*dataset).generated, after: stGenerate, once: true, run: runDuckDBCTAS},
+	{name: stIngest, applies: func(*dataset) bool { return true }, once: true, run: runIngest,
 		refs: []refSpec{{stage: stCTAS, name: "DuckDB CTAS read_csv", goal: 0.8}, {stage: stDuckDBScan, name: "DuckDB read_csv scan (no write)"}}},
 	{name: stGraph, applies: func(d *dataset) bool { return d.graph != "" }, after: stIngest, run: runGraph},
 	{name: stScore, applies: func(*dataset) bool { return true }, after: stIngest, run: runScore},

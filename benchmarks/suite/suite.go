@@ -2,6 +2,7 @@ package suite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +82,14 @@ type Options struct {
 	// Go CPU profile of its stage, named dataset_stage.pprof (read with
 	// go tool pprof -top BINARY FILE). Zero: no profiles.
 	CPUProfile string
+	// Repeat runs each stage that can run again on its own output this
+	// many times and reports the run of median time (the lower median for
+	// an even count), with the largest peak RSS of the runs and every run's
+	// time in Result.Runs. Ingest and the DuckDB CTAS reference run once:
+	// a second run would find its store filled. Short stages vary most from
+	// run to run (a 2 s stage by ±20% on the benchmark machine), and the
+	// cost-growth exponents compare them with long ones. Zero: 1.
+	Repeat int
 }
 
 // Report is what one run of a suite measured.
@@ -122,6 +132,9 @@ type Result struct {
 	Refs           []Reference `json:"references,omitempty"`
 	Note           string      `json:"note,omitempty"`
 	Error          string      `json:"error,omitempty"`
+	// Runs holds the time of every run when the stage ran more than once
+	// (Options.Repeat); Seconds is their median.
+	Runs []float64 `json:"runs,omitempty"`
 }
 
 // Step is one timed part of a stage (a graph metric, a reference
@@ -240,7 +253,22 @@ func Run(ctx context.Context, opt Options, stdout io.Writer) (*Report, error) {
 				return nil, fmt.Errorf("bench: %w", err)
 			}
 			logf("bench: %s ...", key)
-			r := spawn(ctx, childConf{Dataset: ds.name, Stage: st.name, RunDir: runDir, Options: opt})
+			runs := 1
+			if !st.once {
+				runs = opt.Repeat
+			}
+			var rs []Result
+			for i := 0; i < runs; i++ {
+				r := spawn(ctx, childConf{Dataset: ds.name, Stage: st.name, RunDir: runDir, Options: opt})
+				rs = append(rs, r)
+				if r.Error != "" || ctx.Err() != nil {
+					break
+				}
+				if runs > 1 {
+					logf("bench: %s: run %d of %d: %.2fs", key, i+1, runs, r.Seconds)
+				}
+			}
+			r := medianRun(rs)
 			if !ds.shape {
 				r.Size = ds.events
 			}
@@ -279,6 +307,24 @@ func Run(ctx context.Context, opt Options, stdout io.Writer) (*Report, error) {
 	return rep, nil
 }
 
+// medianRun returns the run of median time among rs (the lower median for
+// an even count), with the largest peak RSS and every run's time in Runs;
+// the last run when it failed.
+func medianRun(rs []Result) Result {
+	last := rs[len(rs)-1]
+	if len(rs) == 1 || last.Error != "" {
+		return last
+	}
+	byTime := slices.Clone(rs)
+	slices.SortStableFunc(byTime, func(a, b Result) int { return cmp.Compare(a.Seconds, b.Seconds) })
+	m := byTime[(len(rs)-1)/2]
+	for _, r := range rs {
+		m.Runs = append(m.Runs, r.Seconds)
+		m.PeakRSSMB = max(m.PeakRSSMB, r.PeakRSSMB)
+	}
+	return m
+}
+
 // resolve fills in the zero values of opt.
 func resolve(opt Options) (Options, *regexp.Regexp, error) {
 	switch opt.Suite {
@@ -315,6 +361,9 @@ func resolve(opt Options) (Options, *regexp.Regexp, error) {
 	}
 	if opt.StageTimeout == 0 {
 		opt.StageTimeout = 30 * time.Minute
+	}
+	if opt.Repeat <= 0 {
+		opt.Repeat = 1
 	}
 	if opt.MaxRSSMB == 0 {
 		opt.MaxRSSMB = 14 * 1024

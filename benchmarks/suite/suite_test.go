@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -268,4 +269,42 @@ func TestJudgeGoals(t *testing.T) {
 			t.Errorf("judged %q on a graph far from 10M links", k)
 		}
 	}
+}
+
+func TestMedianRun(t *testing.T) {
+	run := func(s, rss float64, err string) Result {
+		return Result{Stage: "graph", Seconds: s, PeakRSSMB: rss, Error: err, Steps: []Step{{Name: "load", Seconds: s / 2}}}
+	}
+	t.Run("odd count: the middle time, its steps, the largest RSS, every time", func(t *testing.T) {
+		m := medianRun([]Result{run(3, 100, ""), run(1, 300, ""), run(2, 200, "")})
+		if m.Seconds != 2 || m.Steps[0].Seconds != 1 || m.PeakRSSMB != 300 || !slices.Equal(m.Runs, []float64{3, 1, 2}) {
+			t.Errorf("got %+v", m)
+		}
+	})
+	t.Run("even count: the lower median", func(t *testing.T) {
+		if m := medianRun([]Result{run(4, 1, ""), run(1, 1, ""), run(3, 1, ""), run(2, 1, "")}); m.Seconds != 2 {
+			t.Errorf("got %v, want 2", m.Seconds)
+		}
+	})
+	t.Run("one run is reported as it is", func(t *testing.T) {
+		if m := medianRun([]Result{run(5, 1, "")}); m.Seconds != 5 || m.Runs != nil {
+			t.Errorf("got %+v", m)
+		}
+	})
+	t.Run("a failed run is reported, not hidden by the others", func(t *testing.T) {
+		if m := medianRun([]Result{run(1, 1, ""), run(9, 1, "boom")}); m.Error != "boom" {
+			t.Errorf("got %+v", m)
+		}
+	})
+	t.Run("the table says it shows medians", func(t *testing.T) {
+		rep := sampleReport()
+		rep.Results[0].Runs = []float64{1, 2, 3}
+		var b bytes.Buffer
+		if err := WriteTable(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "wall s: median of 3 runs") {
+			t.Errorf("no median note:\n%s", b.String())
+		}
+	})
 }

@@ -78,6 +78,7 @@ figures.`,
 	f.StringVar(&opt.Python, "python", "", "python with networkx for the PageRank reference (default /usr/bin/python3; none to skip)")
 	f.Float64Var(&opt.MaxRSSMB, "max-rss", 0, "kill a stage whose resident set passes this many MB (0: 14336)")
 	f.StringVar(&opt.CPUProfile, "cpu-profile", "", "write each stage's Go CPU profile to this folder (dataset_stage.pprof)")
+	f.IntVar(&opt.Repeat, "repeat", 1, "run each stage but ingest and DuckDB CTAS this many times and report the median time")
 	f.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	return cmd
 }
