@@ -38,7 +38,7 @@ bench: build bench-deps
 	./$(BIN) bench --suite quick
 
 bench-full: build bench-deps
-	./$(BIN) bench --suite full
+	./$(BIN) bench --suite full --repeat 3
 
 bench-ingest: build
 	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Ingest' -benchtime 1x -timeout 30m ./benchmarks/

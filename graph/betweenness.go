@@ -28,7 +28,7 @@ type BetweennessOptions struct {
 	// edge visits (each pivot is one BFS and one backward sweep); the
 	// stated error then grows to what k pivots give. 0 means 10⁹: on the
 	// 100M-event customer graph (1.9M nodes, 10.6M edges) 80 pivots,
-	// 23-27 s on two cores in the benchmark suite, ε ≈ 0.14.
+	// 11-12 s on two cores in the benchmark suite, ε ≈ 0.14.
 	MaxWork int64
 	// Source draws the pivots; nil means rand.NewPCG(1, 2).
 	Source rand.Source

@@ -30,11 +30,13 @@ into the run's folder under --work-dir (--temp-dir is not used).
 The quick suite (the real datasets and 1M generated events) takes about a
 minute on two cores. The full suite adds 10M and 100M generated events, the
 end-to-end total at 100M and the cost-growth exponents; its generated sets
-took 7 minutes in the last quiet two-core run (19 before the session-3
-speed-ups), and it needs up to ~25 GB of disk in --work-dir. benchmarks/RESULTS.md explains the
-figures.`,
+took 7 minutes in the last quiet two-core run (16 with --repeat 3), and it
+needs up to ~25 GB of disk in --work-dir. --repeat N runs each stage but
+ingest and the DuckDB CTAS reference N times and reports the median, which
+steadies the short 10M stages that the growth exponents compare with the
+long 100M ones. benchmarks/RESULTS.md explains the figures.`,
 		Example: `  custnet bench                                   # quick suite, tables on stdout
-  custnet bench --suite full --out benchmarks/results/full.json
+  custnet bench --suite full --repeat 3 --out benchmarks/results/full.json
   custnet bench --only 'gen-1M/(generate|ingest)' --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
