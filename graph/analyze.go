@@ -89,7 +89,7 @@ type Analysis struct {
 // [Betweenness] unless skipped, then by [Louvain] and [PageRank]. Sampled
 // betweenness runs on a copy of the graph laid out by the communities
 // Louvain found ([Communities.Layout]), unless opts.Betweenness.Layout
-// gives another order; the scores do not depend on it.
+// gives another order; the scores do not depend on it (up to rounding).
 func Analyze(ctx context.Context, g *Graph, opts AnalyzeOptions) (*Analysis, error) {
 	total := 7
 	if opts.SkipBetweenness {

@@ -264,13 +264,13 @@ func (g *Graph) relabelOut(ctx context.Context, order, pos []int32) (*Graph, err
 // each predecessor. The in-adjacency is not read at all. The BFS keeps
 // depths in one byte per node (a quarter of the memory it reads at random
 // for every edge); a source whose BFS goes deeper than 254 levels is run
-// again with four-byte depths.
+// again with four-byte depths, and so are all later sources of the worker.
 type brandes struct {
 	depth []uint8   // BFS depth + 1; 0: not reached
 	wide  []int32   // the same, allocated for the first source deeper than 254
 	sigma []float64 // σ(w); replaced by coef(w) once w's dependency is final
 	order []int32   // BFS order (the stack S)
-	end   []int32   // end[i]: end in dag of order[i]'s children
+	end   []int64   // end[i]: end in dag of order[i]'s children
 	dag   []int32   // shortest-path DAG children, grouped by parent in BFS order
 	bc    []float64
 }
@@ -280,7 +280,7 @@ func newBrandes(n int) *brandes {
 		depth: make([]uint8, n),
 		sigma: make([]float64, n),
 		order: make([]int32, 0, n),
-		end:   make([]int32, n),
+		end:   make([]int64, n),
 		bc:    make([]float64, n),
 	}
 }
@@ -294,17 +294,20 @@ func newBrandes(n int) *brandes {
 // after coef(w) is known, so coef(w) takes its place in b.sigma: one array
 // of n numbers less to keep in the cache.
 func (b *brandes) from(g *Graph, s int32) {
-	if !forward(b, g, s, b.depth, math.MaxUint8) {
+	// Once a source needed four-byte depths, this worker keeps them: the
+	// graph has long paths, and trying bytes first would run each deep
+	// BFS twice.
+	if b.wide != nil || !forward(b, g, s, b.depth, math.MaxUint8) {
 		if b.wide == nil {
 			b.wide = make([]int32, len(b.depth))
 		}
 		forward(b, g, s, b.wide, math.MaxInt32)
 	}
 	order, dag, sigma, end := b.order, b.dag, b.sigma, b.end
-	hi := int32(len(dag))
+	hi := int64(len(dag))
 	for i := len(order) - 1; i >= 0; i-- {
 		v := order[i]
-		lo := int32(0)
+		lo := int64(0)
 		if i > 0 {
 			lo = end[i-1]
 		}
@@ -352,7 +355,7 @@ func forward[D uint8 | int32](b *brandes, g *Graph, s int32, depth []D, top D) b
 				dag = append(dag, w)
 			}
 		}
-		end[head] = int32(len(dag))
+		end[head] = int64(len(dag))
 	}
 	for _, v := range order {
 		depth[v] = 0

@@ -353,6 +353,41 @@ func gonumUndirected(n int, el EdgeList) *simple.WeightedUndirectedGraph {
 }
 
 func TestLouvain(t *testing.T) {
+	t.Run("the parallel copy and aggregation give one core's partition", func(t *testing.T) {
+		// 300 planted communities of 20 nodes, 45,000 links, 3 in 4
+		// inside a community: about 90,000 adjacency entries, above the
+		// 2^16 where the level copy and the aggregation go parallel.
+		rng := rand.New(rand.NewPCG(41, 41))
+		const n, k, m = 6000, 300, 45000
+		var el EdgeList
+		for range m {
+			a := rng.IntN(n)
+			b := rng.IntN(n)
+			if rng.IntN(4) < 3 {
+				b = a/(n/k)*(n/k) + rng.IntN(n/k)
+			}
+			el.Src, el.Dst = append(el.Src, int32(a)), append(el.Dst, int32(b))
+		}
+		g := mustBuild(t, n, el)
+		if u, err := g.undirectedView(ctx); err != nil || len(u.adj) < 1<<16 {
+			t.Fatalf("want ≥ 2^16 adjacency entries, got %d (%v)", len(u.adj), err)
+		}
+		run := func(procs int) Communities {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			com, err := Louvain(ctx, g, LouvainOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return com
+		}
+		one, three := run(1), run(3)
+		if one.Levels < 2 {
+			t.Fatalf("want an aggregated level, got %d levels", one.Levels)
+		}
+		if !slices.Equal(one.Of, three.Of) || one.Modularity != three.Modularity || one.Levels != three.Levels {
+			t.Errorf("1 core: %d communities, Q %v, %d levels; 3 cores: %d, %v, %d", len(one.Size), one.Modularity, one.Levels, len(three.Size), three.Modularity, three.Levels)
+		}
+	})
 	t.Run("two cliques joined by one edge are two communities", func(t *testing.T) {
 		var el EdgeList
 		for c := int32(0); c < 2; c++ {

@@ -86,9 +86,14 @@ type Options struct {
 	// many times and reports the run of median time (the lower median for
 	// an even count), with the largest peak RSS of the runs and every run's
 	// time in Result.Runs. Ingest and the DuckDB CTAS reference run once:
-	// a second run would find its store filled. Short stages vary most from
-	// run to run (a 2 s stage by ±20% on the benchmark machine), and the
-	// cost-growth exponents compare them with long ones. Zero: 1.
+	// a second run would find its store filled. The later runs of graph,
+	// score and recommend find the first run's output in the store and
+	// replace it, as a user running the stage again would (deleting the
+	// rows first; that can take more memory than the first run: gen-10M-
+	// 1Mcust score peaked at 3,697 MB with three runs, 2,596 MB alone).
+	// Short stages vary most from run to run (a 2 s stage by ±20% on the
+	// benchmark machine), and the cost-growth exponents compare them with
+	// long ones. With --cpu-profile, the profile is the last run's. Zero: 1.
 	Repeat int
 }
 

@@ -9,9 +9,9 @@
 // has free pages at hand: on the two-core virtual machine of the benchmark
 // suite, copying 5.3 GB into fresh cache pages cost 2 to 12 s of system
 // time from run to run, against 1.4 s with this writer (the generator's
-// 100M-event CSV; benchmarks/RESULTS.md). The file is on disk, except its
-// last window, when the writer is done; Close does not wait for that
-// window (like the rest of custnet, it does not fsync).
+// 100M-event CSV; benchmarks/RESULTS.md). When the last write returns, the
+// file is on disk but for its last window or two; closing the file does
+// not wait for them (like the rest of custnet, the writer does not fsync).
 //
 // On systems without sync_file_range and posix_fadvise (all but Linux),
 // on anything but regular files, and on file systems that refuse them, a
