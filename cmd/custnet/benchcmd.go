@@ -60,6 +60,9 @@ long 100M ones. benchmarks/RESULTS.md explains the figures.`,
 			if opt.StageTimeout < 0 {
 				return usageError{fmt.Errorf("--stage-timeout %s: must not be negative", opt.StageTimeout)}
 			}
+			if opt.Repeat < 1 {
+				return usageError{fmt.Errorf("--repeat %d: must be at least 1", opt.Repeat)}
+			}
 			if !quiet {
 				opt.Log = a.stderr
 			}

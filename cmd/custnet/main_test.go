@@ -57,6 +57,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{"export into a missing folder is a usage error", []string{"export", "--customer", "1", "--out", "no-such-folder/me.html"}, 2, "folder no-such-folder does not exist"},
 		{"export-scores into a missing folder is a usage error", []string{"export-scores", "--out", "no-such-folder/s.csv"}, 2, "folder no-such-folder does not exist"},
 		{"a usage error points at the subcommand's help", []string{"graph", "--kind", "foo"}, 2, "custnet graph --help"},
+		{"bench wants at least one run of a stage", []string{"bench", "--repeat", "0"}, 2, "--repeat 0: must be at least 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
