@@ -187,8 +187,9 @@ func (e *Engine) ratingsMatrix(ctx context.Context, implicit bool) (*customize.M
 			rec := rr.RecordBatch()
 			cs, is, rs := rec.Column(0).(*array.String), rec.Column(1).(*array.String), rec.Column(2).(*array.Float32)
 			for i := 0; i < int(rec.NumRows()); i++ {
-				// Clone: Arrow buffers from DuckDB are released after the batch.
-				b.Add(strings.Clone(cs.Value(i)), strings.Clone(is.Value(i)), rs.Value(i))
+				// The ids alias the batch's buffers, released after it: the
+				// builder copies the ones it keeps.
+				b.Add(cs.Value(i), is.Value(i), rs.Value(i))
 			}
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Rating is one (customer, item, rating) triple over dense indices.
@@ -73,6 +74,7 @@ func (d *dict) intern(id string) (int32, error) {
 		return 0, errors.New("more than 2^31-1 distinct ids")
 	}
 	i := int32(len(d.ids))
+	id = strings.Clone(id) // the caller's id may alias a buffer it reuses
 	d.ids = append(d.ids, id)
 	d.index[id] = i
 	return i, nil
@@ -275,7 +277,9 @@ func (b *Builder) add(set *[]Rating, pairs map[uint64]int, repeats *int, custome
 }
 
 // Add records that customer rated item. Ratings must be finite; an invalid
-// rating makes [Builder.Build] fail.
+// rating makes [Builder.Build] fail. The builder keeps copies of the ids it
+// has not seen before, so customer and item may alias memory the caller
+// reuses after the call (an Arrow batch's buffers, for example).
 func (b *Builder) Add(customer, item string, rating float32) {
 	b.add(&b.ratings, b.pairs, &b.repeats, customer, item, rating)
 }

@@ -3,6 +3,7 @@ package customize
 import (
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 func TestBuilder(t *testing.T) {
@@ -164,4 +165,44 @@ func TestHoldout(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBuilderCopiesBorrowedIDs adds ids that alias one buffer, rewritten
+// between calls as an Arrow batch's buffers are: the builder must keep what
+// the ids were when added.
+func TestBuilderCopiesBorrowedIDs(t *testing.T) {
+	buf := []byte("c1i1")
+	b := NewBuilder()
+	b.Add(unsafe.String(&buf[0], 2), unsafe.String(&buf[2], 2), 4)
+	copy(buf, "c2i2")
+	b.Add(unsafe.String(&buf[0], 2), unsafe.String(&buf[2], 2), 3)
+	copy(buf, "c1i2")
+	b.Add(unsafe.String(&buf[0], 2), unsafe.String(&buf[2], 2), 5)
+	copy(buf, "xxxx")
+	m, st, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Customers != 2 || st.Items != 2 || st.Ratings != 3 {
+		t.Fatalf("stats %+v, want 2 customers, 2 items, 3 ratings", st)
+	}
+	for _, want := range []struct {
+		c, i string
+		r    float32
+	}{{"c1", "i1", 4}, {"c2", "i2", 3}, {"c1", "i2", 5}} {
+		u, ok := m.CustomerIndex(want.c)
+		if !ok {
+			t.Fatalf("customer %s lost (ids kept: %q, %q)", want.c, m.CustomerID(0), m.CustomerID(1))
+		}
+		items, vals := m.Row(u)
+		found := false
+		for k, i := range items {
+			if m.ItemID(i) == want.i && vals[k] == want.r {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("rating %s/%s = %v missing", want.c, want.i, want.r)
+		}
+	}
 }
