@@ -197,7 +197,7 @@ func (e *Engine) ratingsMatrix(ctx context.Context, implicit bool) (*customize.M
 	if err != nil {
 		return nil, customize.BuildStats{}, err
 	}
-	m, st, err := b.Build()
+	m, st, err := b.Finish()
 	if err != nil {
 		return nil, st, err
 	}

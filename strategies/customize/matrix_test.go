@@ -1,6 +1,8 @@
 package customize
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"unsafe"
@@ -204,5 +206,54 @@ func TestBuilderCopiesBorrowedIDs(t *testing.T) {
 		if !found {
 			t.Errorf("rating %s/%s = %v missing", want.c, want.i, want.r)
 		}
+	}
+}
+
+// TestBuilderRepeatsAgainstAMap adds random ratings with many repeated
+// pairs, in several rounds with a Build after each, and compares every
+// matrix with a map that keeps each pair's last rating.
+func TestBuilderRepeatsAgainstAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	b := NewBuilder()
+	last := map[[2]string]float32{}
+	adds := 0
+	for round := range 4 {
+		for range 3000 {
+			c, i := fmt.Sprint("c", rng.IntN(300)), fmt.Sprint("i", rng.IntN(40))
+			r := float32(rng.IntN(50)) / 10
+			b.Add(c, i, r)
+			last[[2]string{c, i}] = r
+			adds++
+		}
+		finish := round == 3
+		var m *Matrix
+		var st BuildStats
+		var err error
+		if finish {
+			m, st, err = b.Finish()
+		} else {
+			m, st, err = b.Build()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Ratings != len(last) || st.Repeats != adds-len(last) || m.Len() != len(last) {
+			t.Fatalf("round %d: %d ratings, %d repeats, matrix %d; want %d and %d", round, st.Ratings, st.Repeats, m.Len(), len(last), adds-len(last))
+		}
+		for u := range m.Customers() {
+			items, vals := m.Row(int32(u))
+			if !slices.IsSorted(items) {
+				t.Fatalf("round %d: row %d not sorted: %v", round, u, items)
+			}
+			for k, i := range items {
+				if want := last[[2]string{m.CustomerID(int32(u)), m.ItemID(i)}]; vals[k] != want {
+					t.Fatalf("round %d: %s/%s = %v, want the last rating %v", round, m.CustomerID(int32(u)), m.ItemID(i), vals[k], want)
+				}
+			}
+		}
+	}
+	b.Add("late", "x", 1)
+	if _, _, err := b.Build(); err == nil {
+		t.Error("a builder used after Finish builds again")
 	}
 }
