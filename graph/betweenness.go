@@ -28,7 +28,7 @@ type BetweennessOptions struct {
 	// edge visits (each pivot is one BFS and one backward sweep); the
 	// stated error then grows to what k pivots give. 0 means 10⁹: on the
 	// 100M-event customer graph (1.9M nodes, 10.6M edges) 80 pivots,
-	// 11-12 s on two cores in the benchmark suite, ε ≈ 0.14.
+	// 11-13 s on two cores in the benchmark suite, ε ≈ 0.14.
 	MaxWork int64
 	// Source draws the pivots; nil means rand.NewPCG(1, 2).
 	Source rand.Source
@@ -193,19 +193,13 @@ func Betweenness(ctx context.Context, g *Graph, opts BetweennessOptions) ([]floa
 	}
 	out := make([]float64, n)
 	for _, a := range acc {
-		for v, x := range a {
-			out[v] += x
+		for i, x := range a {
+			v := i // node i of h
+			if opts.Layout != nil {
+				v = int(opts.Layout[i])
+			}
+			out[v] += x * scale
 		}
-	}
-	if opts.Layout != nil {
-		sum := out
-		out = make([]float64, n)
-		for i, v := range opts.Layout {
-			out[v] = sum[i]
-		}
-	}
-	for v := range out {
-		out[v] *= scale
 	}
 	return out, nil
 }
@@ -230,25 +224,38 @@ func layoutPositions(n int, order []int32) ([]int32, error) {
 }
 
 // relabelOut returns the out-adjacency of g (no weights, no in-adjacency)
-// with node order[i] renamed i; pos is the inverse of order. Rows keep
-// their entries' order.
+// with node order[i] renamed i; pos is the inverse of order.
 func (g *Graph) relabelOut(ctx context.Context, order, pos []int32) (*Graph, error) {
-	n := g.n
-	h := &Graph{n: n, outOff: make([]int64, n+1), outAdj: make([]int32, len(g.outAdj))}
+	h := &Graph{n: g.n, outOff: make([]int64, g.n+1), outAdj: make([]int32, len(g.outAdj))}
+	err := permuteRows(ctx, workers(), g.outOff, g.outAdj, order, pos, h.outOff, h.outAdj, nil)
+	return h, err
+}
+
+// permuteRows writes the rows of the CSR arrays (off, adj) into (dOff,
+// dAdj), sized like them, in the order order (row i of the result is row
+// order[i]) with every neighbour y renamed pos[y]; rows keep their
+// entries' order. Rows are copied in ranges on up to workers goroutines;
+// each, when not nil, is called for every row with its old and new start
+// and its length, to copy arrays that go with the entries.
+func permuteRows(ctx context.Context, workers int, off []int64, adj, order, pos []int32, dOff []int64, dAdj []int32, each func(from, to, m int64)) error {
+	dOff[0] = 0
 	for i, v := range order {
-		h.outOff[i+1] = h.outOff[i] + g.outOff[v+1] - g.outOff[v]
+		dOff[i+1] = dOff[i] + off[v+1] - off[v]
 	}
-	b := chunks(h.outOff, workers())
-	err := parallel(ctx, len(b)-1, func(p int) {
+	b := chunks(dOff, workers)
+	return parallel(ctx, len(b)-1, func(p int) {
 		for i := b[p]; i < b[p+1]; i++ {
 			v := order[i]
-			dst := h.outAdj[h.outOff[i]:h.outOff[i+1]]
-			for j, y := range g.outAdj[g.outOff[v]:g.outOff[v+1]] {
+			from, to := off[v], dOff[i]
+			dst := dAdj[to:dOff[i+1]]
+			for j, y := range adj[from:off[v+1]] {
 				dst[j] = pos[y]
+			}
+			if each != nil {
+				each(from, to, int64(len(dst)))
 			}
 		}
 	})
-	return h, err
 }
 
 // brandes is one goroutine's scratch for single-source dependency

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // LouvainOptions configure [Louvain]. The zero value gives the defaults
@@ -46,33 +47,41 @@ type Communities struct {
 // part), then by node: an order that puts most edges' ends close together,
 // for [BetweennessOptions.Layout]. Two stable counting sorts, O(n).
 func (c Communities) Layout() []int32 {
-	n := len(c.Of)
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
+	var order []int32 // nil: 0..n-1
 	if c.fine != nil {
-		order = sortByLabel(order, c.fine)
+		order, _ = groupByLabel(order, c.fine, len(c.Of))
 	}
-	return sortByLabel(order, c.Of)
+	order, _ = groupByLabel(order, c.Of, len(c.Size))
+	return order
 }
 
-// sortByLabel returns nodes stably sorted by lab[node]; labels are below
-// len(lab).
-func sortByLabel(nodes, lab []int32) []int32 {
-	start := make([]int32, len(lab)+1)
-	for _, v := range nodes {
-		start[lab[v]+1]++
+// groupByLabel returns nodes stably sorted by lab[node] (a counting sort;
+// nil nodes means 0..len(lab)-1) and the offsets of each label's run:
+// label c's nodes are sorted[off[c]:off[c+1]]. Labels are below k.
+func groupByLabel(nodes, lab []int32, k int) (sorted []int32, off []int64) {
+	each := func(f func(v int32)) {
+		if nodes == nil {
+			for v := range lab {
+				f(int32(v))
+			}
+			return
+		}
+		for _, v := range nodes {
+			f(v)
+		}
 	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
+	off = make([]int64, k+1)
+	each(func(v int32) { off[lab[v]+1]++ })
+	for c := range k {
+		off[c+1] += off[c]
 	}
-	out := make([]int32, len(nodes))
-	for _, v := range nodes {
-		out[start[lab[v]]] = v
-		start[lab[v]]++
-	}
-	return out
+	sorted = make([]int32, off[k])
+	next := slices.Clone(off[:k])
+	each(func(v int32) {
+		sorted[next[lab[v]]] = v
+		next[lab[v]]++
+	})
+	return sorted, off
 }
 
 // moveWork counts the work of one local-moving run ([level.moveNodes]).
@@ -418,24 +427,11 @@ func (L *level) shuffled(rng *rand.Rand, space *level) (*level, []int32) {
 	S.adj = reuse(S.adj, len(L.adj))
 	S.w = reuse(S.w, len(L.w))
 	S.k = reuse(S.k, n)
-	S.off[0] = 0
 	for i, x := range ord {
-		S.off[i+1] = S.off[i] + L.off[x+1] - L.off[x]
 		S.k[i] = L.k[x]
 	}
-	// Rows are independent: copy ranges of them on every core.
-	b := chunks(S.off, parWorkers(len(L.adj)))
-	parallel(context.Background(), len(b)-1, func(p int) {
-		for i := b[p]; i < b[p+1]; i++ {
-			x := ord[i]
-			a, e := L.off[x], L.off[x+1]
-			o := S.off[i]
-			for j, y := range L.adj[a:e] {
-				S.adj[o+int64(j)] = pos[y]
-			}
-			copy(S.w[o:S.off[i+1]], L.w[a:e])
-		}
-	})
+	permuteRows(context.Background(), parWorkers(len(L.adj)), L.off, L.adj, ord, pos, S.off, S.adj,
+		func(from, to, m int64) { copy(S.w[to:to+m], L.w[from:from+m]) })
 	return S, pos
 }
 
@@ -463,20 +459,7 @@ const maxSweeps = 1000
 
 // aggregate returns the level whose nodes are the k communities of comm.
 func (L *level) aggregate(comm []int32, k int) *level {
-	// Members of each community, by counting sort.
-	mOff := make([]int64, k+1)
-	for _, c := range comm {
-		mOff[c+1]++
-	}
-	for c := 0; c < k; c++ {
-		mOff[c+1] += mOff[c]
-	}
-	mem := make([]int32, L.n)
-	pos := append([]int64(nil), mOff[:k]...)
-	for x, c := range comm {
-		mem[pos[c]] = int32(x)
-		pos[c]++
-	}
+	mem, mOff := groupByLabel(nil, comm, k) // members of each community
 	A := &level{n: k, off: make([]int64, k+1), loop: make([]float64, k), k: make([]float64, k)}
 	// Communities are independent: ranges of them, of similar numbers of
 	// adjacency entries, are aggregated on every core and concatenated.
