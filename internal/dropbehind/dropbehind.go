@@ -30,10 +30,11 @@ const Window = 64 << 20
 // cache (see the package documentation).
 type Writer struct {
 	f       *os.File
-	off     int64 // bytes written
-	started int64 // write-back requested for [0, started)
-	dropped int64 // dropped from the cache: [0, dropped)
-	off2    bool  // the file does not support it: write through
+	written int64
+	// started: write-back requested for [0, started), and all but the
+	// last window of it on disk and dropped from the cache.
+	started int64
+	through bool // the file does not support it: write through
 	window  int64
 }
 
@@ -41,7 +42,7 @@ type Writer struct {
 // from 0). Unless f is a regular file, the Writer writes through.
 func New(f *os.File) *Writer {
 	fi, err := f.Stat()
-	return &Writer{f: f, window: Window, off2: err != nil || !fi.Mode().IsRegular()}
+	return &Writer{f: f, window: Window, through: err != nil || !fi.Mode().IsRegular()}
 }
 
 // Write writes p to the file and, past each window boundary, hands the
@@ -50,11 +51,11 @@ func New(f *os.File) *Writer {
 // is returned.
 func (w *Writer) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
-	w.off += int64(n)
-	if err != nil || w.off2 {
+	w.written += int64(n)
+	if err != nil || w.through {
 		return n, err
 	}
-	for w.off-w.started >= w.window {
+	for w.written-w.started >= w.window {
 		if err := w.advance(); err != nil {
 			return n, err
 		}
@@ -66,18 +67,14 @@ func (w *Writer) Write(p []byte) (int, error) {
 // it once it is on disk.
 func (w *Writer) advance() error {
 	ok, err := startWriteBack(w.f, w.started, w.window)
+	if ok && err == nil && w.started >= w.window {
+		ok, err = waitAndDrop(w.f, w.started-w.window, w.window)
+	}
 	if err != nil || !ok {
-		w.off2 = !ok
+		w.through = !ok
 		return err
 	}
 	w.started += w.window
-	if w.started-w.dropped > w.window {
-		if ok, err := waitAndDrop(w.f, w.dropped, w.window); err != nil || !ok {
-			w.off2 = !ok
-			return err
-		}
-		w.dropped += w.window
-	}
 	return nil
 }
 
