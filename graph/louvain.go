@@ -314,29 +314,33 @@ func (L *level) singletonModularity(gamma, m2 float64) float64 {
 const refineRounds = 2
 
 // moveNodes moves single nodes to the neighbouring community of largest
-// modularity gain until none gains. It renames the nodes in a random order
-// drawn from rng (see [level.shuffled]) and sweeps them in that order, the
-// same in every sweep as in networkx, but visits a node again only after a
-// neighbour has moved to a community other than the node's (the "pruning"
-// of Ozaki, Tezuka and Inaba, 2016, akin to the fast local move of Traag,
-// Waltman and van Eck, 2019), so later sweeps touch only the part of the
-// graph that changed. Working on the renamed copy, a sweep reads the node
-// and edge arrays front to back rather than at random. It returns the
+// modularity gain until none gains. Starting from singletons (init nil),
+// it renames the nodes in a random order drawn from rng (see
+// [level.shuffled]) and sweeps them in that order, the same in every sweep
+// as in networkx; working on the renamed copy, a sweep reads the node and
+// edge arrays front to back rather than at random. Starting from the
+// partition init (labels below L.n), as the refinement does, it sweeps the
+// nodes in index order without a copy: there, most nodes stay where they
+// are after one sweep, and the copy would cost more than the sweep (0.27
+// against 0.15 s on the 1.9M-node customer graph). Either way it visits a
+// node again only after a neighbour has moved to a community other than
+// the node's (the "pruning" of Ozaki, Tezuka and Inaba, 2016, akin to the
+// fast local move of Traag, Waltman and van Eck, 2019), so later sweeps
+// touch only the part of the graph that changed. It returns the
 // communities (in L's names) renumbered 0..k-1 by smallest node, k,
-// whether any node moved and the work done. init, when not nil, is the
-// starting partition (labels below L.n); nil starts from singletons.
+// whether any node moved and the work done.
 func (L *level) moveNodes(ctx context.Context, rng *rand.Rand, space *level, init []int32, gamma, m2 float64) ([]int32, int, bool, moveWork, error) {
 	n := L.n
-	S, pos := L.shuffled(rng, space)
 	comm := make([]int32, n)
 	tot := make([]float64, n)
-	for i := range comm {
-		comm[i] = int32(i)
-	}
-	if init != nil {
-		for x, i := range pos {
-			comm[i] = init[x]
+	S, pos := L, []int32(nil) // pos nil: S is L, node i is node i
+	if init == nil {
+		S, pos = L.shuffled(rng, space)
+		for i := range comm {
+			comm[i] = int32(i)
 		}
+	} else {
+		copy(comm, init)
 	}
 	for i := range comm {
 		tot[comm[i]] += S.k[i]
@@ -393,9 +397,12 @@ func (L *level) moveNodes(ctx context.Context, rng *rand.Rand, space *level, ini
 			break
 		}
 	}
-	out := make([]int32, n)
-	for x, i := range pos {
-		out[x] = comm[i]
+	out := comm
+	if pos != nil {
+		out = make([]int32, n)
+		for x, i := range pos {
+			out[x] = comm[i]
+		}
 	}
 	out = renumber(out)
 	k := 0
