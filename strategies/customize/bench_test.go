@@ -104,16 +104,14 @@ func BenchmarkEpoch(b *testing.B) {
 					tasks[w] = make(chan sgdTask)
 					go func() {
 						for t := range tasks[w] {
-							s.subEpoch(t.e, t.sub, w)
+							s.subEpoch(t.sub, w)
 							done <- struct{}{}
 						}
 					}()
 				}
 				b.ReportAllocs()
-				e := 0
 				for b.Loop() {
-					s.epoch(e, tasks, done)
-					e++
+					s.epoch(tasks, done)
 				}
 				for _, c := range tasks {
 					close(c)

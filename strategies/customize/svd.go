@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,13 +31,20 @@ import (
 // O(ratings · Factors · (1 + blocks)) instead of O(Σ_u |N(u)|² · Factors).
 //
 // Parallelism is stratified (DSGD, Gemulla et al. 2011): customers and items
-// are shuffled into W blocks each; an epoch is W sub-epochs in which worker
-// w updates block (w, (w+s) mod W), so no two workers touch the same
+// are dealt into W blocks each at random; an epoch is W sub-epochs in which
+// worker w updates block (w, (w+s) mod W), so no two workers touch the same
 // customer or item (SVD++ reads other blocks' y_j from a snapshot taken at
 // the start of the sub-epoch). The result is identical for a given Seed and
-// Workers, whatever the scheduling; Workers = 1 is plain sequential SGD
-// over customers in shuffled order. Factors are float32, contiguous, and an
-// epoch allocates nothing.
+// Workers, whatever the scheduling; Workers = 1 is plain sequential SGD.
+//
+// A block visits its customers in index order every epoch, as Surprise
+// visits ratings customer by customer, and each customer's ratings in an
+// order shuffled once. Customer factors, block offsets and ratings are then
+// read front to back and only item factors at random: on the 100M-event
+// benchmark (1.36M customers, 330k items) a fit takes 6.5-6.8 s against
+// 12.1-12.6 s with customers shuffled every epoch, at the same accuracy
+// (MovieLens 100k 5-fold RMSE: SVD 0.9280 either way, SVD++ 0.9102 against
+// 0.9101). Factors are float32, contiguous, and an epoch allocates nothing.
 //
 // Memory: besides the training matrix, a fit holds the factors and biases
 // ((customers + items) × (Factors + 1) float32; SVD++ adds y, items ×
@@ -66,14 +74,14 @@ type SVDOptions struct {
 
 // DefaultSVD returns Surprise SVD's defaults (100 factors, 20 epochs,
 // LR 0.005, Reg 0.02) except InitStd, 0.05 instead of 0.1: on MovieLens
-// 100k 5-fold (seed 1) that alone takes RMSE from 0.9366 to 0.9280.
+// 100k 5-fold (seed 1) that alone takes RMSE from 0.9369 to 0.9280.
 func DefaultSVD() SVDOptions {
 	return SVDOptions{Factors: 100, Epochs: 20, LR: 0.005, Reg: 0.02, InitStd: 0.05, Seed: 1}
 }
 
 // DefaultSVDpp returns Surprise SVDpp's defaults (20 factors, 20 epochs,
 // LR 0.007, Reg 0.02) except InitStd, 0.05 instead of 0.1: on MovieLens
-// 100k 5-fold (seed 1) RMSE goes from 0.9190 to 0.9101.
+// 100k 5-fold (seed 1) RMSE goes from 0.9191 to 0.9102.
 func DefaultSVDpp() SVDOptions {
 	return SVDOptions{Implicit: true, Factors: 20, Epochs: 20, LR: 0.007, Reg: 0.02, InitStd: 0.05, Seed: 1}
 }
@@ -157,7 +165,8 @@ func newSGD(m *Matrix, o SVDOptions) *sgd {
 			s.ySnap = make([]float32, ni*f)
 		}
 	}
-	// Blocks: shuffled round-robin assignment of customers and items.
+	// Blocks: shuffled round-robin assignment of customers and items; a
+	// block's customers in index order.
 	brng := rand.New(rand.NewPCG(o.Seed, uint64(nb)))
 	s.itemBlk = make([]int32, ni)
 	for k, i := range brng.Perm(ni) {
@@ -166,6 +175,9 @@ func newSGD(m *Matrix, o SVDOptions) *sgd {
 	s.users = make([][]int32, nb)
 	for k, u := range brng.Perm(nu) {
 		s.users[k%nb] = append(s.users[k%nb], int32(u))
+	}
+	for _, us := range s.users {
+		slices.Sort(us)
 	}
 	// Ratings per customer grouped by item block (counting sort).
 	s.blkPtr = make([]int32, nu*(nb+1))
@@ -205,22 +217,11 @@ func newSGD(m *Matrix, o SVDOptions) *sgd {
 	return s
 }
 
-// shuffle permutes xs in place with a PCG seeded by (a, b); no allocation.
-func shuffle(xs []int32, a, b uint64) {
-	var r rand.PCG
-	r.Seed(a, b)
-	for k := len(xs) - 1; k > 0; k-- {
-		j := int((r.Uint64() >> 11) % uint64(k+1))
-		xs[k], xs[j] = xs[j], xs[k]
-	}
-}
-
-// subEpoch runs worker w's block of sub-epoch sub in epoch e.
-func (s *sgd) subEpoch(e, sub, w int) {
+// subEpoch runs worker w's block of sub-epoch sub.
+func (s *sgd) subEpoch(sub, w int) {
 	ub := w
 	ib := (w + sub) % s.nb
 	users := s.users[ub]
-	shuffle(users, s.o.Seed^0x9e3779b97f4a7c15, uint64(e*s.nb*s.nb+sub*s.nb+w))
 	if s.o.Implicit {
 		s.blockPP(users, ib)
 	} else {
@@ -234,17 +235,11 @@ func (s *sgd) block(users []int32, ib int) {
 	decay := 1 - lr*reg
 	mu := s.mu
 	bu, bi, P, Q := s.bu, s.bi, s.p, s.q
-	// On a large catalogue the factor rows are cache misses: each
-	// customer's item rows, bias included, and the next customer's row
-	// and block offsets are read ahead (see touchRow), so that their misses
-	// overlap one another and the arithmetic instead of coming one by one.
+	// On a large catalogue the item factor rows are cache misses: each
+	// customer's item rows, bias included, are read ahead (see touchRow),
+	// so that their misses overlap instead of coming one by one.
 	var touch uint32
-	for j, u := range users {
-		if j+1 < len(users) {
-			v := int(users[j+1])
-			touch ^= uint32(s.blkPtr[v*(nb+1)+ib])
-			touch ^= touchRow(P[v*f : v*f+f])
-		}
+	for _, u := range users {
 		bp := s.blkPtr[int(u)*(nb+1):]
 		a, b := bp[ib], bp[ib+1]
 		if a == b {
@@ -277,7 +272,7 @@ var touched atomic.Uint32
 // their bits folded together. Go has no prefetch instruction; a load whose
 // result is used does the same at the cost of the load itself. On the
 // 100M-event benchmark (1.36M customers, 330k items, 100 factors) this
-// takes an SVD fit from 14.2-14.3 to 11.6-11.8 s.
+// takes an SVD fit from 6.9-7.0 to 6.5-6.6 s.
 func touchRow(xs []float32) uint32 {
 	var t uint32
 	for o := 0; o < len(xs); o += 16 {
@@ -480,7 +475,7 @@ func (s *sgd) run(ctx context.Context) error {
 				return err
 			}
 			t0 := time.Now()
-			s.subEpoch(e, 0, 0)
+			s.subEpoch(0, 0)
 			s.epochDone(e, t0)
 		}
 		return nil
@@ -494,7 +489,7 @@ func (s *sgd) run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for t := range tasks[w] {
-				s.subEpoch(t.e, t.sub, w)
+				s.subEpoch(t.sub, w)
 				done <- struct{}{}
 			}
 		}()
@@ -510,7 +505,7 @@ func (s *sgd) run(ctx context.Context) error {
 			return err
 		}
 		t0 := time.Now()
-		s.epoch(e, tasks, done)
+		s.epoch(tasks, done)
 		s.epochDone(e, t0)
 	}
 	return nil
@@ -523,17 +518,17 @@ func (s *sgd) epochDone(e int, t0 time.Time) {
 	}
 }
 
-// sgdTask asks a worker for its block of sub-epoch sub in epoch e.
-type sgdTask struct{ e, sub int }
+// sgdTask asks a worker for its block of sub-epoch sub.
+type sgdTask struct{ sub int }
 
-// epoch runs the nb sub-epochs of epoch e on the persistent workers.
-func (s *sgd) epoch(e int, tasks []chan sgdTask, done chan struct{}) {
+// epoch runs the nb sub-epochs of an epoch on the persistent workers.
+func (s *sgd) epoch(tasks []chan sgdTask, done chan struct{}) {
 	for sub := range s.nb {
 		if s.ySnap != nil {
 			copy(s.ySnap, s.y)
 		}
 		for w := range s.nb {
-			tasks[w] <- sgdTask{e, sub}
+			tasks[w] <- sgdTask{sub}
 		}
 		for range s.nb {
 			<-done
