@@ -76,6 +76,25 @@ func TestRecommendRespectsConsentAndHistory(t *testing.T) {
 			t.Fatalf("%d batch recommendations are items already rated", bad)
 		}
 	})
+	t.Run("the Parquet file is in customer and rank order across row groups", func(t *testing.T) {
+		// 942 customers × 200 items: 188,400 rows, two DuckDB row groups,
+		// so that a parallel scan could reorder them.
+		out := filepath.Join(t.TempDir(), "recs200.parquet")
+		if _, err := e.RecommendAll(ctx, 200, out); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(t, e, `SELECT count(*) FROM read_parquet($1)`, out); got != 942*200 {
+			t.Fatalf("parquet rows = %d, want %d", got, 942*200)
+		}
+		if bad := count(t, e, `SELECT count(*) FROM (
+				SELECT customer_id, rank,
+					lag(customer_id) OVER (ORDER BY file_row_number) AS pc,
+					lag(rank) OVER (ORDER BY file_row_number) AS pr
+				FROM read_parquet($1, file_row_number = true))
+			WHERE pc > customer_id OR (pc = customer_id AND pr >= rank)`, out); bad != 0 {
+			t.Fatalf("%d rows of the Parquet file come before the row they follow", bad)
+		}
+	})
 	t.Run("revoking analytics removes the customer's recommendations", func(t *testing.T) {
 		if _, err := e.Revoke(ctx, "13", "analytics", "test"); err != nil {
 			t.Fatal(err)
