@@ -386,11 +386,14 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	gate *ledgerGate, source string, batch int64) (*streamSink, datasets.Summary, int64, error) {
 	// Timed events carry their own order, so DuckDB may insert converted
 	// chunks from several threads; untimed ones keep the file's order,
-	// which is then the only order of repeats.
-	if !datasets.KeepsFileOrder(format) {
-		if _, err := c.ExecContext(ctx, `SET preserve_insertion_order = false`); err != nil {
-			return nil, datasets.Summary{}, 0, err
-		}
+	// which is then the only order of repeats. The setting is global to
+	// the database, so it is set either way rather than assumed from the
+	// RESET of an earlier ingest.
+	keep := datasets.KeepsFileOrder(format)
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`SET preserve_insertion_order = %t`, keep)); err != nil {
+		return nil, datasets.Summary{}, 0, err
+	}
+	if !keep {
 		defer c.ExecContext(context.Background(), `RESET preserve_insertion_order`)
 	}
 	pctx, cancel := context.WithCancel(ctx)

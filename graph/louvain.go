@@ -114,9 +114,10 @@ type moveWork struct {
 // single nodes again, Rotta and Noack 2011) and, if any moved, aggregation
 // resumes (at most two such refinement rounds); this only raises Q.
 //
-// A sweep is O(n + m): each local-moving run first copies its level with
-// the nodes renamed in the sweep order, so that the sweeps read the node
-// and edge arrays front to back, and sums a node's weights per neighbouring
+// A sweep is O(n + m): each local-moving run from singletons first copies
+// its level with the nodes renamed in the sweep order, so that the sweeps
+// read the node and edge arrays front to back (refinement runs sweep in
+// index order and need no copy), and sums a node's weights per neighbouring
 // community in a small table sized to its degree rather than in arrays of
 // n entries. How many sweeps and levels a graph needs depends on its
 // structure: on the benchmark's power-law graphs the adjacency entries read

@@ -138,7 +138,7 @@ type sgd struct {
 	blkPtr  []int32   // nu×(nb+1): per customer, offsets of each item block's ratings
 	ri      []int32   // items, per customer grouped by block
 	rv      []float32
-	users   [][]int32 // per customer block, its customers (shuffled each epoch)
+	users   [][]int32 // per customer block, its customers in index order
 }
 
 func newSGD(m *Matrix, o SVDOptions) *sgd {
@@ -249,7 +249,7 @@ func (s *sgd) block(users []int32, ib int) {
 		ri, rv := s.ri[a:b], s.rv[a:b]
 		rv = rv[:len(ri)]
 		for _, i := range ri {
-			touch ^= touchRow(Q[int(i)*f:int(i)*f+f]) ^ math.Float32bits(bi[i])
+			touch += touchRow(Q[int(i)*f:int(i)*f+f]) + math.Float32bits(bi[i])
 		}
 		for k, i := range ri {
 			qi := Q[int(i)*f : int(i)*f+f : int(i)*f+f]
@@ -269,17 +269,17 @@ var touched atomic.Uint32
 
 // touchRow reads one number in every 64 bytes of xs and the last one, so
 // that the processor starts fetching the row's cache lines, and returns
-// their bits folded together. Go has no prefetch instruction; a load whose
+// the sum of their bits. Go has no prefetch instruction; a load whose
 // result is used does the same at the cost of the load itself. On the
 // 100M-event benchmark (1.36M customers, 330k items, 100 factors) this
 // takes an SVD fit from 6.9-7.0 to 6.5-6.6 s.
 func touchRow(xs []float32) uint32 {
 	var t uint32
 	for o := 0; o < len(xs); o += 16 {
-		t ^= math.Float32bits(xs[o])
+		t += math.Float32bits(xs[o])
 	}
 	if len(xs) > 0 {
-		t ^= math.Float32bits(xs[len(xs)-1])
+		t += math.Float32bits(xs[len(xs)-1])
 	}
 	return t
 }
