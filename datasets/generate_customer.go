@@ -377,8 +377,9 @@ func (w *genWorker) score(i int32) float32 {
 	return s
 }
 
+// popularItem draws an item by popularity; items are numbered by rank.
 func (w *genWorker) popularItem() int32 {
-	return w.g.popular[w.zipf.Uint64()]
+	return int32(w.zipf.Uint64())
 }
 
 // tasteItem draws two popular items and keeps the one the customer likes
