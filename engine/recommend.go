@@ -438,8 +438,8 @@ func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []s
 				return err
 			}
 			defer release()
-			// Insertion order is global to the database: set it rather
-			// than rely on the RESET of an earlier ingest (see streamEvents).
+			// Insertion order is global to the database and an aborted
+			// ingest can leave it off (see streamEvents).
 			if _, err := c.ExecContext(ctx, "SET preserve_insertion_order = true"); err != nil {
 				return err
 			}

@@ -86,12 +86,23 @@ func TestRecommendRespectsConsentAndHistory(t *testing.T) {
 		if got := count(t, e, `SELECT count(*) FROM read_parquet($1)`, out); got != 942*200 {
 			t.Fatalf("parquet rows = %d, want %d", got, 942*200)
 		}
-		if bad := count(t, e, `SELECT count(*) FROM (
-				SELECT customer_id, rank,
-					lag(customer_id) OVER (ORDER BY file_row_number) AS pc,
-					lag(rank) OVER (ORDER BY file_row_number) AS pr
-				FROM read_parquet($1, file_row_number = true))
-			WHERE pc > customer_id OR (pc = customer_id AND pr >= rank)`, out); bad != 0 {
+		if bad := outOfOrder(t, e, out); bad != 0 {
+			t.Fatalf("%d rows of the Parquet file come before the row they follow", bad)
+		}
+	})
+	t.Run("insertion order left off by an aborted ingest does not unsort the file", func(t *testing.T) {
+		// An ingest of timed events turns insertion order off for the
+		// whole database; when an error aborts its transaction, DuckDB
+		// refuses the RESET that follows and the setting stays off.
+		if _, err := e.db.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+			t.Fatal(err)
+		}
+		defer e.db.ExecContext(ctx, "RESET preserve_insertion_order")
+		out := filepath.Join(t.TempDir(), "recs200.parquet")
+		if _, err := e.RecommendAll(ctx, 200, out); err != nil {
+			t.Fatal(err)
+		}
+		if bad := outOfOrder(t, e, out); bad != 0 {
 			t.Fatalf("%d rows of the Parquet file come before the row they follow", bad)
 		}
 	})
@@ -326,4 +337,16 @@ func TestRecommendForgetsRatingsErasedAfterTraining(t *testing.T) {
 			t.Fatal("a loaded model forgot customer 5, who revoked nothing")
 		}
 	})
+}
+
+// outOfOrder counts the rows of a recommendations Parquet file that do not
+// come after the row before them in (customer_id, rank) order.
+func outOfOrder(t *testing.T, e *Engine, path string) int64 {
+	t.Helper()
+	return count(t, e, `SELECT count(*) FROM (
+			SELECT customer_id, rank,
+				lag(customer_id) OVER (ORDER BY file_row_number) AS pc,
+				lag(rank) OVER (ORDER BY file_row_number) AS pr
+			FROM read_parquet($1, file_row_number = true))
+		WHERE pc > customer_id OR (pc = customer_id AND pr >= rank)`, path)
 }
