@@ -30,7 +30,7 @@ type BetweennessOptions struct {
 	// edge visits (each pivot is one BFS and one backward sweep); the
 	// stated error then grows to what k pivots give. 0 means 10⁹: on the
 	// 100M-event customer graph (1.9M nodes, 10.6M edges) 80 pivots,
-	// 5.3-6.3 s on two cores, ε ≈ 0.14.
+	// 5-6 s on two cores, ε ≈ 0.14.
 	MaxWork int64
 	// Source draws the pivots; nil means rand.NewPCG(1, 2).
 	Source rand.Source
@@ -274,31 +274,31 @@ func permuteRows(ctx context.Context, workers int, off []int64, adj, order, pos 
 //     memory in one direction instead of jumping, and the backward sweep
 //     follows the same order in reverse: on the 1.9M-node customer graph
 //     of the benchmark suite this halves the time per pivot.
+//   - Depths are not kept: a node is reached or not (one bit), and a
+//     child of v is a node found while v's level is expanded, which the
+//     bitmap of the next level says (one bit). The two bitmaps take n/4
+//     bytes and stay in the cache.
 //   - The forward BFS records each shortest-path DAG edge v→w as it finds
 //     it (the children of order[i] are dag[end[i-1]:end[i]]), and the
 //     backward sweep pulls from those children, reading one number per DAG
 //     edge, coef(w) = (1+δ(w))/σ(w). The in-adjacency is not read at all.
-//   - Depths take one byte per node; a source whose BFS goes deeper than
-//     254 levels is run again with four-byte depths, and so are all later
-//     sources of the worker.
 type brandes struct {
-	depth []uint8   // BFS depth + 1; 0: not reached
-	wide  []int32   // the same, allocated for the first source deeper than 254
+	seen  []uint64  // bitmap of the nodes reached; zero between sources
+	next  []uint64  // bitmap of the nodes found for the next level; zero between levels
 	sigma []float64 // σ(w); replaced by coef(w) once w's dependency is final
 	order []int32   // BFS order (the stack S): level by level, each in node order
 	end   []int64   // end[i]: end in dag of order[i]'s children
 	dag   []int32   // shortest-path DAG children, grouped by parent in BFS order
-	next  []uint64  // bitmap of the nodes found for the next level; zero between levels
 	bc    []float64
 }
 
 func newBrandes(n int) *brandes {
 	return &brandes{
-		depth: make([]uint8, n),
+		seen:  make([]uint64, (n+63)/64),
+		next:  make([]uint64, (n+63)/64),
 		sigma: make([]float64, n),
 		order: make([]int32, 0, n),
 		end:   make([]int64, n),
-		next:  make([]uint64, (n+63)/64),
 		bc:    make([]float64, n),
 	}
 }
@@ -312,15 +312,7 @@ func newBrandes(n int) *brandes {
 // after coef(w) is known, so coef(w) takes its place in b.sigma: one array
 // of n numbers less to keep in the cache.
 func (b *brandes) from(g *Graph, s int32) {
-	// Once a source needed four-byte depths, this worker keeps them: the
-	// graph has long paths, and trying bytes first would run each deep
-	// BFS twice.
-	if b.wide != nil || !forward(b, g, s, b.depth, math.MaxUint8) {
-		if b.wide == nil {
-			b.wide = make([]int32, len(b.depth))
-		}
-		forward(b, g, s, b.wide, math.MaxInt32)
-	}
+	b.forward(g, s)
 	order, dag, sigma, end := b.order, b.dag, b.sigma, b.end
 	hi := int64(len(dag))
 	for i := len(order) - 1; i >= 0; i-- {
@@ -346,43 +338,35 @@ func (b *brandes) from(g *Graph, s int32) {
 	}
 }
 
-// forward runs the BFS from s with depths+1 in depth (0 when not reached,
-// all 0 again on return): it fills b.order, b.end, b.dag and σ. It returns
-// false, with σ zero again, when a depth+1 would exceed top.
+// forward runs the BFS from s: it fills b.order, b.end, b.dag and σ, and
+// leaves the bitmaps zero.
 //
 // Each level is expanded in node order. The nodes it finds are appended to
 // the order and marked in b.next; once the level is done, they are put in
 // node order by reading the bitmap back over the words they touched, or,
 // when those words are many more than the nodes (a small level spread
 // wide), by sorting them.
-func forward[D uint8 | int32](b *brandes, g *Graph, s int32, depth []D, top D) bool {
-	sigma, end, next := b.sigma, b.end, b.next
+func (b *brandes) forward(g *Graph, s int32) {
+	seen, next, sigma, end := b.seen, b.next, b.sigma, b.end
 	order, dag := b.order[:0], b.dag[:0]
-	depth[s], sigma[s] = 1, 1
+	seen[s>>6] |= 1 << (s & 63)
+	sigma[s] = 1
 	order = append(order, s)
-	ok := true
 	for start := 0; start < len(order); {
 		stop := len(order)
-		dv := depth[order[start]] // every node of a level has the same depth
-		if dv == top {
-			ok = false
-			break
-		}
-		dv++
 		lo, hi := len(next), -1 // words of next touched
 		for head := start; head < stop; head++ {
 			v := order[head]
 			sv := sigma[v]
 			for _, w := range g.outAdj[g.outOff[v]:g.outOff[v+1]] {
-				dw := depth[w]
-				if dw == 0 {
-					depth[w], dw = dv, dv
+				i, bit := int(w>>6), uint64(1)<<(w&63)
+				if seen[i]&bit == 0 {
+					seen[i] |= bit
+					next[i] |= bit
 					order = append(order, w)
-					i := int(w >> 6)
-					next[i] |= 1 << (w & 63)
 					lo, hi = min(lo, i), max(hi, i)
 				}
-				if dw == dv {
+				if next[i]&bit != 0 { // w is on the next level: v→w is a DAG edge
 					sigma[w] += sv
 					dag = append(dag, w)
 				}
@@ -408,11 +392,7 @@ func forward[D uint8 | int32](b *brandes, g *Graph, s int32, depth []D, top D) b
 		start = stop
 	}
 	for _, v := range order {
-		depth[v] = 0
-		if !ok {
-			sigma[v] = 0
-		}
+		seen[v>>6] = 0 // every bit set in the word is a reached node
 	}
 	b.order, b.dag = order, dag
-	return ok
 }

@@ -616,10 +616,10 @@ func TestBetweennessLayout(t *testing.T) {
 			}
 		}
 	})
-	t.Run("paths deeper than a byte of depth are exact", func(t *testing.T) {
+	t.Run("paths hundreds of levels deep are exact", func(t *testing.T) {
 		// A directed path 0→1→…→n−1: v lies on the v·(n−1−v) paths from
-		// an earlier to a later node. Sources near 0 reach depth 299,
-		// beyond the 254 levels of the one-byte BFS.
+		// an earlier to a later node. Sources near 0 reach depth 299, one
+		// node per BFS level.
 		const n = 300
 		var el EdgeList
 		for v := int32(0); v+1 < n; v++ {
