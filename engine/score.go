@@ -117,8 +117,15 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 			return err
 		}
 		defer c.ExecContext(context.Background(), `ROLLBACK`)
+		// The consenting customers are resolved once, into a table: a view
+		// over the ledger would rank every customer's consent records again
+		// in each statement that reads scoring_events, slices included.
+		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE scoring_customers AS `+activeSQL("analytics")); err != nil {
+			return err
+		}
+		defer c.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.scoring_customers`)
 		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW scoring_events AS
-			SELECT events.* FROM events SEMI JOIN (`+activeSQL("analytics")+`) a USING (customer_id)`); err != nil {
+			SELECT events.* FROM events SEMI JOIN temp.scoring_customers a USING (customer_id)`); err != nil {
 			return err
 		}
 		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)

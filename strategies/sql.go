@@ -184,6 +184,7 @@ func FeatureSQLSlices(w Window, cfg *Config, bounds []string) (FeatureQueries, e
 			"{up}", peers(upQuery, rel),
 			"{co}", peers(coQuery, rel),
 			"{gm}", gmQuery,
+			"{shared}", "",
 		).Replace(template)
 		q.Parts = []string{fill(partRE.ReplaceAllString(shape, "TRUE"))}
 		return q, nil
@@ -203,6 +204,7 @@ func FeatureSQLSlices(w Window, cfg *Config, bounds []string) (FeatureQueries, e
 		q.Cleanup = append(q.Cleanup, "DROP TABLE IF EXISTS temp.feature_"+t.name)
 		pairs = append(pairs, "{"+t.name+"}", "SELECT * FROM temp.feature_"+t.name)
 	}
+	pairs = append(pairs, "{shared}", "NOT MATERIALIZED ")
 	shape := fill(strings.NewReplacer(pairs...).Replace(template))
 	// A bound is a SQL string literal; a NUL byte, which would end the
 	// query text DuckDB is given, is spliced in as chr(0) (DuckDB folds the
@@ -270,7 +272,18 @@ const gmQuery = `SELECT customer_id, in_degree, out_degree, in_strength, out_str
 // the window's events of the query's customers; {head}, {links}, {up},
 // {co} and {gm} are relations computed for every customer, and {part:col}
 // the slice's predicate on a column. Every intermediate relation
-// has at most one row per customer and is left-joined to ids. The one
+// has at most one row per customer and is left-joined to ids.
+//
+// In slices, {shared} inlines head, gm and links (NOT MATERIALIZED), which
+// are then Setup's temporary tables: each scan takes the slice's filter
+// rather than copying the whole table once per slice. DuckDB estimates a
+// table made in the open transaction at 0 rows (seen with DuckDB 1.5.6),
+// so between two of them the text's order picks the hash join's build
+// side, the right one: the slice's links are on the right of the two-hop
+// join, and gm, up and co are cut to the slice before ids is joined to
+// them. Otherwise each slice would hash every customer's row again, which
+// made the slices of a 100M-event store cost more than a 10M one whole. The
+// one
 // floating-point sum over several rows (clogc, for the channel entropy) is
 // ordered, so that a feature never depends on how DuckDB's threads split
 // the rows (an ulp's difference would reorder tied customers).
@@ -331,13 +344,13 @@ ch AS (
 cons AS (
 	SELECT customer_id, item_id FROM win WHERE item_id IS NOT NULL AND action IN ({consumption})
 ),
-head AS ({head}),
+head AS {shared}({head}),
 bc AS (
 	SELECT c.customer_id, count(*) AS n, count(*) FILTER (WHERE h.item_id IS NULL) AS tail
 	FROM cons c LEFT JOIN head h ON h.item_id = c.item_id GROUP BY c.customer_id
 ),
-gm AS ({gm}),
-links AS ({links}),
+gm AS {shared}({gm}),
+links AS {shared}({links}),
 cl AS (
 	SELECT n.customer_id, count(DISTINCT m.community) AS communities_linked
 	FROM (SELECT src AS customer_id, dst AS other FROM links WHERE {part:src} UNION SELECT dst, src FROM links WHERE {part:dst}) n
@@ -348,7 +361,7 @@ rc AS (
 	SELECT src AS customer_id, count(DISTINCT dst) AS reach FROM (
 		SELECT src, dst FROM links WHERE {part:src}
 		UNION ALL
-		SELECT a.src, b.dst FROM links a JOIN links b ON b.src = a.dst WHERE b.dst <> a.src AND {part:a.src}
+		SELECT a.src, b.dst FROM links b JOIN (SELECT src, dst FROM links WHERE {part:src}) a ON b.src = a.dst WHERE b.dst <> a.src
 	) GROUP BY src
 ),
 up AS ({up}),
@@ -361,9 +374,9 @@ LEFT JOIN da ON da.customer_id = ids.customer_id
 LEFT JOIN g ON g.customer_id = ids.customer_id
 LEFT JOIN ch ON ch.customer_id = ids.customer_id
 LEFT JOIN bc ON bc.customer_id = ids.customer_id
-LEFT JOIN gm ON gm.customer_id = ids.customer_id
+LEFT JOIN (SELECT * FROM gm WHERE {part:customer_id}) gm ON gm.customer_id = ids.customer_id
 LEFT JOIN cl ON cl.customer_id = ids.customer_id
 LEFT JOIN rc ON rc.customer_id = ids.customer_id
-LEFT JOIN up ON up.customer_id = ids.customer_id
-LEFT JOIN co ON co.customer_id = ids.customer_id
+LEFT JOIN (SELECT * FROM up WHERE {part:customer_id}) up ON up.customer_id = ids.customer_id
+LEFT JOIN (SELECT * FROM co WHERE {part:customer_id}) co ON co.customer_id = ids.customer_id
 ORDER BY ids.customer_id`
