@@ -480,10 +480,3 @@ func (r *chanReader) Err() error {
 	}
 	return r.err()
 }
-
-// recordsReader builds a reader over finished records (attributes, rejects).
-func recordsReader(schema *arrow.Schema, b *array.RecordBuilder) (array.RecordReader, error) {
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	return array.NewRecordReader(schema, []arrow.RecordBatch{rec})
-}

@@ -509,7 +509,15 @@ func expectedEvents(format, path string) int {
 // rows (the driver's release alone leaves the view behind, reading freed
 // memory if queried again).
 func registerRecords(c execQuerier, ar *duckdb.Arrow, name string, schema *arrow.Schema, b *array.RecordBuilder) (string, func(), error) {
-	rr, err := recordsReader(schema, b)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	return registerBatches(c, ar, name, schema, []arrow.RecordBatch{rec})
+}
+
+// registerBatches is [registerRecords] for finished records, read in the
+// order given (the view keeps its own references to them).
+func registerBatches(c execQuerier, ar *duckdb.Arrow, name string, schema *arrow.Schema, recs []arrow.RecordBatch) (string, func(), error) {
+	rr, err := array.NewRecordReader(schema, recs)
 	if err != nil {
 		return "", nil, err
 	}

@@ -78,7 +78,9 @@ func TestRecommendRespectsConsentAndHistory(t *testing.T) {
 	})
 	t.Run("the Parquet file is in customer and rank order across row groups", func(t *testing.T) {
 		// 942 customers × 200 items: 188,400 rows, two DuckDB row groups,
-		// so that a parallel scan could reorder them.
+		// so that a parallel scan could reorder them, built and inserted
+		// as 19 Arrow records by several goroutines and DuckDB threads.
+		defer smallRecRecords()()
 		out := filepath.Join(t.TempDir(), "recs200.parquet")
 		if _, err := e.RecommendAll(ctx, 200, out); err != nil {
 			t.Fatal(err)
@@ -98,6 +100,7 @@ func TestRecommendRespectsConsentAndHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.db.ExecContext(ctx, "RESET preserve_insertion_order")
+		defer smallRecRecords()()
 		out := filepath.Join(t.TempDir(), "recs200.parquet")
 		if _, err := e.RecommendAll(ctx, 200, out); err != nil {
 			t.Fatal(err)
@@ -337,6 +340,14 @@ func TestRecommendForgetsRatingsErasedAfterTraining(t *testing.T) {
 			t.Fatal("a loaded model forgot customer 5, who revoked nothing")
 		}
 	})
+}
+
+// smallRecRecords makes the recommendations write cut its rows into
+// records of 50 customers until the returned function restores the size.
+func smallRecRecords() func() {
+	was := recCustomersPerRecord
+	recCustomersPerRecord = 50
+	return func() { recCustomersPerRecord = was }
 }
 
 // outOfOrder counts the rows of a recommendations Parquet file that do not
