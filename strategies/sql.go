@@ -275,18 +275,20 @@ const gmQuery = `SELECT customer_id, in_degree, out_degree, in_strength, out_str
 // has at most one row per customer and is left-joined to ids.
 //
 // In slices, {shared} inlines head, gm and links (NOT MATERIALIZED), which
-// are then Setup's temporary tables: each scan takes the slice's filter
-// rather than copying the whole table once per slice. DuckDB estimates a
-// table made in the open transaction at 0 rows (seen with DuckDB 1.5.6),
-// so between two of them the text's order picks the hash join's build
-// side, the right one: the slice's links are on the right of the two-hop
-// join, and gm, up and co are cut to the slice before ids is joined to
-// them. Otherwise each slice would hash every customer's row again, which
-// made the slices of a 100M-event store cost more than a 10M one whole. The
-// one
-// floating-point sum over several rows (clogc, for the channel entropy) is
-// ordered, so that a feature never depends on how DuckDB's threads split
-// the rows (an ulp's difference would reorder tied customers).
+// are then Setup's temporary tables, so that a scan can take the slice's
+// filter (links, and gm where ids is joined to it) instead of each slice
+// copying the whole table. DuckDB estimates a table made in the open
+// transaction at 0 rows (seen with DuckDB 1.5.6), so between two of them
+// the text's order picks the hash join's build side, the right one: the
+// slice's links are on the right of the two-hop join, and gm, up and co
+// are cut to the slice before ids is joined to them. Otherwise each slice
+// would hash every customer's rows again, which made a slice of a
+// 100M-event store cost as much as a 10M-event store whole.
+//
+// The one floating-point sum over several rows (clogc, for the channel
+// entropy) is ordered, so that a feature never depends on how DuckDB's
+// threads split the rows (an ulp's difference would reorder tied
+// customers).
 const featureQuery = `WITH
 params AS (SELECT {as_of} AS as_of),
 win AS (
