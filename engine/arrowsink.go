@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -479,4 +480,43 @@ func (r *chanReader) Err() error {
 		return nil
 	}
 	return r.err()
+}
+
+// buildRecords builds Arrow records of schema from n units (a customer's
+// list, a node's metrics: fill appends unit i's rows to b), per units to a
+// record, in order, with up to workers goroutines. Several records let
+// DuckDB convert and insert them on all its threads (one record is read by
+// one thread), and DuckDB keeps the records' order when insertion order is
+// preserved. There is always at least one record, empty when n is 0. The
+// caller releases the records.
+func buildRecords(schema *arrow.Schema, n, per, workers int, fill func(b *array.RecordBuilder, i int)) []arrow.RecordBatch {
+	per = max(1, per)
+	recs := make([]arrow.RecordBatch, max(1, (n+per-1)/per))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(workers, len(recs))) {
+		wg.Go(func() {
+			b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+			defer b.Release()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(recs) {
+					return
+				}
+				for i := k * per; i < min(n, (k+1)*per); i++ {
+					fill(b, i)
+				}
+				recs[k] = b.NewRecordBatch()
+			}
+		})
+	}
+	wg.Wait()
+	return recs
+}
+
+// releaseAll releases records.
+func releaseAll(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
+	}
 }

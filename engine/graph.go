@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -352,10 +353,22 @@ var metricsSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "betweenness", Type: arrow.PrimitiveTypes.Float64},
 }, nil)
 
+// metricsPerRecord is how many nodes' metrics go into one Arrow record of
+// the graph write: one DuckDB row group. (A variable for the tests.)
+var metricsPerRecord = 122_880
+
+// communitySchema holds the rows of the communities table but its kind.
+var communitySchema = arrow.NewSchema([]arrow.Field{
+	{Name: "community", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "size", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "density", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "modularity", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "top_customers", Type: arrow.ListOf(arrow.BinaryTypes.String)},
+}, nil)
+
 func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *graph.Analysis, res *GraphResult, edges []centralEdge) error {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, metricsSchema)
-	defer b.Release()
-	for i, n := range an.Nodes {
+	recs := buildRecords(metricsSchema, len(an.Nodes), metricsPerRecord, runtime.GOMAXPROCS(0), func(b *array.RecordBuilder, i int) {
+		n := &an.Nodes[i]
 		b.Field(0).(*array.StringBuilder).Append(ids[i])
 		b.Field(1).(*array.Int64Builder).Append(int64(n.InDegree))
 		b.Field(2).(*array.Int64Builder).Append(int64(n.OutDegree))
@@ -369,17 +382,36 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 		b.Field(10).(*array.Int64Builder).Append(int64(n.Community))
 		b.Field(11).(*array.Float64Builder).Append(n.Participation)
 		b.Field(12).(*array.Float64Builder).Append(n.Betweenness)
-	}
+	})
+	defer releaseAll(recs)
+	crecs := buildRecords(communitySchema, len(res.Communities), len(res.Communities), 1, func(b *array.RecordBuilder, i int) {
+		r := &res.Communities[i]
+		b.Field(0).(*array.Int64Builder).Append(int64(r.Community))
+		b.Field(1).(*array.Int64Builder).Append(int64(r.Size))
+		b.Field(2).(*array.Float64Builder).Append(r.Density)
+		b.Field(3).(*array.Float64Builder).Append(r.Modularity)
+		lb := b.Field(4).(*array.ListBuilder)
+		lb.Append(true)
+		for _, id := range r.Top {
+			lb.ValueBuilder().(*array.StringBuilder).Append(id)
+		}
+	})
+	defer releaseAll(crecs)
 	summary, err := json.Marshal(an.Summary)
 	if err != nil {
 		return err
 	}
 	return e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
-		rel, release, err := registerRecords(c, ar, "metrics_in", metricsSchema, b)
+		rel, release, err := registerBatches(c, ar, "metrics_in", metricsSchema, recs)
 		if err != nil {
 			return err
 		}
 		defer release()
+		crel, crelease, err := registerBatches(c, ar, "communities_in", communitySchema, crecs)
+		if err != nil {
+			return err
+		}
+		defer crelease()
 		tx := []struct {
 			q    string
 			args []any
@@ -390,6 +422,7 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			{`INSERT INTO graph_metrics SELECT customer_id, $1, in_degree, out_degree, in_strength, out_strength, pagerank,
 				component, component_size, core, clustering, community, participation, betweenness, now()::TIMESTAMP FROM ` + rel, []any{kind}},
 			{`INSERT OR REPLACE INTO graph_summary VALUES ($1, $2, now()::TIMESTAMP)`, []any{kind, string(summary)}},
+			{`INSERT INTO communities SELECT $1, community, size, density, modularity, top_customers FROM ` + crel, []any{kind}},
 		}
 		for _, s := range tx {
 			if _, err := c.ExecContext(ctx, s.q, s.args...); err != nil {
@@ -411,12 +444,6 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			defer erelease()
 			if _, err := c.ExecContext(ctx, `INSERT INTO graph_edges SELECT $1, src, dst, w FROM `+erel, kind); err != nil {
 				return fmt.Errorf("store edges: %w", err)
-			}
-		}
-		for _, r := range res.Communities {
-			if _, err := c.ExecContext(ctx, `INSERT INTO communities VALUES ($1, $2, $3, $4, $5, $6)`,
-				kind, r.Community, r.Size, r.Density, r.Modularity, duckdbList(r.Top)); err != nil {
-				return fmt.Errorf("store communities: %w", err)
 			}
 		}
 		return nil

@@ -2,13 +2,20 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/custnet/custnet/internal/dstest"
 )
 
 func TestBuildGraphFromFilmTrust(t *testing.T) {
+	// The metrics go to DuckDB in records of 100 nodes, as a large graph's
+	// do in records of a row group.
+	was := metricsPerRecord
+	metricsPerRecord = 100
+	defer func() { metricsPerRecord = was }()
 	e, _ := newTestEngine(t)
 	if _, err := e.Ingest(context.Background(), IngestOptions{
 		Path: dstest.Path(t, "filmtrust", "ratings.txt"), Format: "filmtrust", AssumeConsent: []string{"analytics"},
@@ -50,6 +57,32 @@ func TestBuildGraphFromFilmTrust(t *testing.T) {
 		}
 		if n := count(t, e, `SELECT count(*) FROM communities WHERE kind='customer' AND len(top_customers) > 0`); n != int64(len(res.Communities)) {
 			t.Fatalf("communities with top customers = %d, want %d", n, len(res.Communities))
+		}
+		// Row for row, the stored communities are the result's.
+		want := map[int64]string{}
+		for _, r := range res.Communities {
+			want[int64(r.Community)] = fmt.Sprintf("%d %.12g %.12g [%s]", r.Size, r.Density, r.Modularity, strings.Join(r.Top, ", "))
+		}
+		rows, err := e.db.Query(`SELECT community, size, density, modularity, top_customers::VARCHAR FROM communities WHERE kind = 'customer'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		stored := 0
+		for rows.Next() {
+			var c, size int64
+			var density, mod float64
+			var top string
+			if err := rows.Scan(&c, &size, &density, &mod, &top); err != nil {
+				t.Fatal(err)
+			}
+			stored++
+			if got := fmt.Sprintf("%d %.12g %.12g %s", size, density, mod, top); got != want[c] {
+				t.Errorf("community %d stored as %q, the result has %q", c, got, want[c])
+			}
+		}
+		if stored != len(res.Communities) {
+			t.Errorf("%d communities stored, the result has %d", stored, len(res.Communities))
 		}
 	})
 	t.Run("revoking a customer erases their graph rows and community mentions", func(t *testing.T) {

@@ -29,11 +29,3 @@ func itemActionsSQL() string {
 	}
 	return s
 }
-
-// duckdbList passes a string list as a parameter DuckDB binds to VARCHAR[].
-func duckdbList(s []string) any {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

@@ -10,13 +10,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/custnet/custnet/internal/atomicfile"
@@ -419,12 +416,16 @@ var recSchema = arrow.NewSchema([]arrow.Field{
 // benchmark took 14.7 s with it, of which 5.1 s in the sorted COPY, and
 // 12.0 s without it, of which 1.5 s in the COPY.
 func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []string, lists [][]Recommendation, out string) error {
-	recs := recRecords(ids, lists, runtime.GOMAXPROCS(0))
-	defer func() {
-		for _, r := range recs {
-			r.Release()
+	recs := buildRecords(recSchema, len(ids), recCustomersPerRecord, runtime.GOMAXPROCS(0), func(b *array.RecordBuilder, i int) {
+		for _, r := range lists[i] {
+			b.Field(0).(*array.StringBuilder).Append(ids[i])
+			b.Field(1).(*array.Int32Builder).Append(int32(r.Rank))
+			b.Field(2).(*array.StringBuilder).Append(r.ItemID)
+			b.Field(3).(*array.Float64Builder).Append(r.Score)
+			appendNullable(b.Field(4).(*array.StringBuilder), r.Reason)
 		}
-	}()
+	})
+	defer releaseAll(recs)
 	// The file is written inside the transaction, under the write lock
 	// (no ingest can turn insertion order off meanwhile), and renamed into
 	// place only once the table is committed.
@@ -461,44 +462,9 @@ func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []s
 }
 
 // recCustomersPerRecord is how many customers' lists go into one Arrow
-// record of [recRecords]: at 10 items each, about one DuckDB row group.
-// (A variable for the tests, which cut their lists into many records.)
+// record of the recommendations write: at 10 items each, about one DuckDB
+// row group. (A variable for the tests, which cut their lists into many
+// records.) For the 18.4M rows of the 100M-event benchmark, building one
+// record took 2.0-2.6 s and inserting it 7.2-7.9 s; in records built on
+// both cores, 1.2 s and 3.7 s.
 var recCustomersPerRecord = 12_288
-
-// recRecords builds the rows of the lists, customer by customer in the
-// order given, as Arrow records of recCustomersPerRecord customers each,
-// with workers goroutines. Several records let DuckDB convert and insert
-// them on all its threads (one record is read by one thread), and DuckDB
-// keeps the records' order when insertion order is preserved. For the
-// 18.4M rows of the 100M-event benchmark, building one record took
-// 2.0-2.6 s and inserting it 7.2-7.9 s; in records, 1.2 s and 3.7 s.
-func recRecords(ids []string, lists [][]Recommendation, workers int) []arrow.RecordBatch {
-	per := recCustomersPerRecord
-	recs := make([]arrow.RecordBatch, max(1, (len(ids)+per-1)/per))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(1, min(workers, len(recs))) {
-		wg.Go(func() {
-			b := array.NewRecordBuilder(memory.DefaultAllocator, recSchema)
-			defer b.Release()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(recs) {
-					return
-				}
-				for i := k * per; i < min(len(ids), (k+1)*per); i++ {
-					for _, r := range lists[i] {
-						b.Field(0).(*array.StringBuilder).Append(ids[i])
-						b.Field(1).(*array.Int32Builder).Append(int32(r.Rank))
-						b.Field(2).(*array.StringBuilder).Append(r.ItemID)
-						b.Field(3).(*array.Float64Builder).Append(r.Score)
-						appendNullable(b.Field(4).(*array.StringBuilder), r.Reason)
-					}
-				}
-				recs[k] = b.NewRecordBatch()
-			}
-		})
-	}
-	wg.Wait()
-	return recs
-}
