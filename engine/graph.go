@@ -412,21 +412,25 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			return err
 		}
 		defer crelease()
+		// Nothing reads graph_metrics or communities in storage order (every
+		// reader sorts or looks up by key), so these inserts do not set
+		// insertion order, unlike the recommendations write.
 		tx := []struct {
+			what string
 			q    string
 			args []any
 		}{
-			{`DELETE FROM graph_metrics WHERE kind = $1`, []any{kind}},
-			{`DELETE FROM communities WHERE kind = $1`, []any{kind}},
-			{`DELETE FROM graph_edges WHERE kind = $1`, []any{kind}},
-			{`INSERT INTO graph_metrics SELECT customer_id, $1, in_degree, out_degree, in_strength, out_strength, pagerank,
+			{"clear metrics", `DELETE FROM graph_metrics WHERE kind = $1`, []any{kind}},
+			{"clear communities", `DELETE FROM communities WHERE kind = $1`, []any{kind}},
+			{"clear edges", `DELETE FROM graph_edges WHERE kind = $1`, []any{kind}},
+			{"store metrics", `INSERT INTO graph_metrics SELECT customer_id, $1, in_degree, out_degree, in_strength, out_strength, pagerank,
 				component, component_size, core, clustering, community, participation, betweenness, now()::TIMESTAMP FROM ` + rel, []any{kind}},
-			{`INSERT OR REPLACE INTO graph_summary VALUES ($1, $2, now()::TIMESTAMP)`, []any{kind, string(summary)}},
-			{`INSERT INTO communities SELECT $1, community, size, density, modularity, top_customers FROM ` + crel, []any{kind}},
+			{"store summary", `INSERT OR REPLACE INTO graph_summary VALUES ($1, $2, now()::TIMESTAMP)`, []any{kind, string(summary)}},
+			{"store communities", `INSERT INTO communities SELECT $1, community, size, density, modularity, top_customers FROM ` + crel, []any{kind}},
 		}
 		for _, s := range tx {
 			if _, err := c.ExecContext(ctx, s.q, s.args...); err != nil {
-				return err
+				return fmt.Errorf("%s: %w", s.what, err)
 			}
 		}
 		if len(edges) > 0 {

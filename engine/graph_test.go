@@ -58,32 +58,7 @@ func TestBuildGraphFromFilmTrust(t *testing.T) {
 		if n := count(t, e, `SELECT count(*) FROM communities WHERE kind='customer' AND len(top_customers) > 0`); n != int64(len(res.Communities)) {
 			t.Fatalf("communities with top customers = %d, want %d", n, len(res.Communities))
 		}
-		// Row for row, the stored communities are the result's.
-		want := map[int64]string{}
-		for _, r := range res.Communities {
-			want[int64(r.Community)] = fmt.Sprintf("%d %.12g %.12g [%s]", r.Size, r.Density, r.Modularity, strings.Join(r.Top, ", "))
-		}
-		rows, err := e.db.Query(`SELECT community, size, density, modularity, top_customers::VARCHAR FROM communities WHERE kind = 'customer'`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		stored := 0
-		for rows.Next() {
-			var c, size int64
-			var density, mod float64
-			var top string
-			if err := rows.Scan(&c, &size, &density, &mod, &top); err != nil {
-				t.Fatal(err)
-			}
-			stored++
-			if got := fmt.Sprintf("%d %.12g %.12g %s", size, density, mod, top); got != want[c] {
-				t.Errorf("community %d stored as %q, the result has %q", c, got, want[c])
-			}
-		}
-		if stored != len(res.Communities) {
-			t.Errorf("%d communities stored, the result has %d", stored, len(res.Communities))
-		}
+		storedCommunitiesMatch(t, e, GraphCustomer, res)
 	})
 	t.Run("revoking a customer erases their graph rows and community mentions", func(t *testing.T) {
 		who := res.Top[0].Customer
@@ -109,6 +84,45 @@ func TestBuildGraphFromFilmTrust(t *testing.T) {
 			if r.Summary.Edges == 0 {
 				t.Fatalf("%s graph has no edges", kind)
 			}
+			storedCommunitiesMatch(t, e, kind, r)
+			if kind == GraphBipartite {
+				// Communities of items only list no top customers: an
+				// empty list, not NULL.
+				if n := count(t, e, `SELECT count(*) FROM communities WHERE kind = $1 AND len(top_customers) = 0`, kind); n == 0 {
+					t.Error("no bipartite community without top customers: the empty-list case went untested")
+				}
+			}
 		}
 	})
+}
+
+// storedCommunitiesMatch checks, row for row, that the communities table
+// holds res's communities of kind.
+func storedCommunitiesMatch(t *testing.T, e *Engine, kind string, res *GraphResult) {
+	t.Helper()
+	want := map[int64]string{}
+	for _, r := range res.Communities {
+		want[r.Community] = fmt.Sprintf("%d %.12g %.12g [%s]", r.Size, r.Density, r.Modularity, strings.Join(r.Top, ", "))
+	}
+	rows, err := e.db.Query(`SELECT community, size, density, modularity, top_customers::VARCHAR FROM communities WHERE kind = $1`, kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	stored := 0
+	for rows.Next() {
+		var c, size int64
+		var density, mod float64
+		var top string
+		if err := rows.Scan(&c, &size, &density, &mod, &top); err != nil {
+			t.Fatal(err)
+		}
+		stored++
+		if got := fmt.Sprintf("%d %.12g %.12g %s", size, density, mod, top); got != want[c] {
+			t.Errorf("%s community %d stored as %q, the result has %q", kind, c, got, want[c])
+		}
+	}
+	if stored != len(res.Communities) {
+		t.Errorf("%d %s communities stored, the result has %d", stored, kind, len(res.Communities))
+	}
 }
