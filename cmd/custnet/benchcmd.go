@@ -27,8 +27,8 @@ same arguments), so its time and peak memory are its alone. DuckDB gets
 --memory-limit (default 2GB here) and --threads in every stage and spills
 into the run's folder under --work-dir (--temp-dir is not used).
 
-The quick suite (the real datasets and 1M generated events) takes about a
-minute on two cores. The full suite adds 10M and 100M generated events, the
+The quick suite (the real datasets and 1M generated events) takes 20-30 s
+on two cores. The full suite adds 10M and 100M generated events, the
 end-to-end total at 100M and the cost-growth exponents; its generated sets
 took 7 minutes in a quiet two-core run (13.5-14 with --repeat 3), and it
 needs up to ~25 GB of disk in --work-dir. --repeat N runs each stage but
