@@ -111,8 +111,9 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 		// slices computed one after the other, and the relations they
 		// share, see the same events and consents even if an ingest or a
 		// revocation commits meanwhile. Nothing is written: the
-		// transaction ends with a rollback, which also drops the
-		// temporary tables of an interrupted run.
+		// transaction ends with a rollback, which also drops every
+		// temporary table and view made below, even after an error has
+		// aborted the transaction (checked with DuckDB 1.5.6).
 		if _, err := c.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 			return err
 		}
@@ -123,12 +124,10 @@ func (e *Engine) Score(ctx context.Context, opt ScoreOptions) (*ScoreResult, err
 		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE scoring_customers AS `+activeSQL("analytics")); err != nil {
 			return err
 		}
-		defer c.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.scoring_customers`)
 		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW scoring_events AS
 			SELECT events.* FROM events SEMI JOIN temp.scoring_customers a USING (customer_id)`); err != nil {
 			return err
 		}
-		defer c.ExecContext(context.Background(), `DROP VIEW IF EXISTS scoring_events`)
 		var events int64
 		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil {
 			return err
