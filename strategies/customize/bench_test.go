@@ -98,13 +98,13 @@ func BenchmarkEpoch(b *testing.B) {
 			b.Run(fmt.Sprintf("model=%s/workers=%d/data=ml100k", o.Name(), w), func(b *testing.B) {
 				o.Workers = w
 				s := newSGD(splits[0].Train, o.withDefaults())
-				tasks := make([]chan sgdTask, s.nb)
+				tasks := make([]chan int, s.nb)
 				done := make(chan struct{}, s.nb)
 				for w := range s.nb {
-					tasks[w] = make(chan sgdTask)
+					tasks[w] = make(chan int)
 					go func() {
-						for t := range tasks[w] {
-							s.subEpoch(t.sub, w)
+						for sub := range tasks[w] {
+							s.subEpoch(sub, w)
 							done <- struct{}{}
 						}
 					}()

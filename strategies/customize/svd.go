@@ -480,16 +480,16 @@ func (s *sgd) run(ctx context.Context) error {
 		}
 		return nil
 	}
-	tasks := make([]chan sgdTask, s.nb)
+	tasks := make([]chan int, s.nb)
 	done := make(chan struct{}, s.nb)
 	var wg sync.WaitGroup
 	for w := range s.nb {
-		tasks[w] = make(chan sgdTask)
+		tasks[w] = make(chan int)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for t := range tasks[w] {
-				s.subEpoch(t.sub, w)
+			for sub := range tasks[w] {
+				s.subEpoch(sub, w)
 				done <- struct{}{}
 			}
 		}()
@@ -518,17 +518,15 @@ func (s *sgd) epochDone(e int, t0 time.Time) {
 	}
 }
 
-// sgdTask asks a worker for its block of sub-epoch sub.
-type sgdTask struct{ sub int }
-
 // epoch runs the nb sub-epochs of an epoch on the persistent workers.
-func (s *sgd) epoch(tasks []chan sgdTask, done chan struct{}) {
+// tasks[w] takes the sub-epochs whose block worker w runs.
+func (s *sgd) epoch(tasks []chan int, done chan struct{}) {
 	for sub := range s.nb {
 		if s.ySnap != nil {
 			copy(s.ySnap, s.y)
 		}
 		for w := range s.nb {
-			tasks[w] <- sgdTask{sub}
+			tasks[w] <- sub
 		}
 		for range s.nb {
 			<-done
