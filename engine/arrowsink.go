@@ -484,10 +484,11 @@ func (r *chanReader) Err() error {
 
 // buildRecords builds Arrow records of schema from n units (a customer's
 // list, a node's metrics: fill appends unit i's rows to b), per units to a
-// record, in order, with up to workers goroutines. Several records let
-// DuckDB convert and insert them on all its threads (one record is read by
-// one thread), and DuckDB keeps the records' order when insertion order is
-// preserved. There is always at least one record, empty when n is 0. The
+// record, in order, with up to workers goroutines. DuckDB inserts several
+// records faster than one of the same rows (18.4M recommendation rows:
+// 3.7 s against 7.2-7.9 s on two cores), which points at its Arrow scan
+// taking one thread per record, and keeps the records' order when
+// insertion order is preserved. There is always at least one record, empty when n is 0. The
 // caller releases the records.
 func buildRecords(schema *arrow.Schema, n, per, workers int, fill func(b *array.RecordBuilder, i int)) []arrow.RecordBatch {
 	per = max(1, per)
