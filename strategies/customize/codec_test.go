@@ -3,7 +3,11 @@ package customize
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,6 +57,51 @@ func TestSaveLoad(t *testing.T) {
 				}
 			}
 		})
+		t.Run(alg.Name()+" writes the same bytes through any buffer size", func(t *testing.T) {
+			defer func(c int) { encChunk = c }(encChunk)
+			for _, c := range []int{8, 13, 4096} {
+				encChunk = c
+				var small bytes.Buffer
+				if err := Save(&small, mod); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(small.Bytes(), file) {
+					t.Fatalf("buffer of %d bytes: %d bytes written, differing from the %d written through 1 MiB", c, small.Len(), len(file))
+				}
+			}
+		})
+		t.Run(alg.Name()+" reports a failing writer", func(t *testing.T) {
+			defer func(c int) { encChunk = c }(encChunk)
+			encChunk = 16
+			for _, k := range []int{0, 5, 16, 100, len(file) - 4, len(file) - 1} {
+				w := &failingWriter{left: k}
+				if err := Save(w, mod); !errors.Is(err, errDiskFull) {
+					t.Fatalf("writer failing after %d of %d bytes: err %v", k, len(file), err)
+				}
+			}
+		})
+		t.Run(alg.Name()+" loads from a file and refuses a truncated file", func(t *testing.T) {
+			dir := t.TempDir()
+			for _, n := range []int{len(file), 10, 20, len(file) / 2, len(file) - 1} {
+				path := filepath.Join(dir, fmt.Sprintf("m%d.cnm", n))
+				if err := os.WriteFile(path, file[:n], 0o644); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := Load(f)
+				f.Close()
+				if n == len(file) {
+					if err != nil || got.Train().Len() != m.Len() {
+						t.Fatalf("whole file: err %v", err)
+					}
+				} else if !errors.Is(err, ErrModelFile) || (n > 20 && !strings.Contains(err.Error(), "truncated")) {
+					t.Fatalf("cut at %d of %d: err %v, want a truncation", n, len(file), err)
+				}
+			}
+		})
 		t.Run(alg.Name()+" refuses a flipped byte", func(t *testing.T) {
 			bad := slices.Clone(file)
 			bad[len(bad)/2] ^= 0x40
@@ -73,6 +122,39 @@ func TestSaveLoad(t *testing.T) {
 			t.Fatalf("err %v", err)
 		}
 	})
+}
+
+var errDiskFull = errors.New("disk full")
+
+// failingWriter accepts left bytes, then fails.
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		n := w.left
+		w.left = 0
+		return n, errDiskFull
+	}
+	w.left -= len(p)
+	return len(p), nil
+}
+
+func TestLoadFileWithImplausibleLength(t *testing.T) {
+	// A header claiming 2^39 bytes of payload in a file of a few bytes is
+	// found truncated, without allocating what the header claims.
+	head := binary.LittleEndian.AppendUint64([]byte("CNM1\x01\x00\x03svd"), 1<<39)
+	path := filepath.Join(t.TempDir(), "big.cnm")
+	if err := os.WriteFile(path, append(head, "0123456789"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := Load(f); !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("err %v, want a truncation", err)
+	}
 }
 
 // FuzzLoad checks that arbitrary bytes never crash Load.
