@@ -454,6 +454,36 @@ func TestLouvain(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the dense aggregation builds the level the aggregation by members builds", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(12, 12))
+		for trial := range 30 {
+			n := 2 + rng.IntN(3000)
+			m := rng.IntN(8 * n)
+			if trial == 0 {
+				n, m = 20000, 80000 // above 2^16 entries: by members on every core
+			}
+			u, err := mustBuild(t, n, randomEdges(rng, n, m, trial%3 != 0)).undirectedView(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			L := &level{n: n, off: u.off, adj: u.adj, w: u.w, loop: u.loop, k: make([]float64, n)}
+			for x := range n {
+				L.k[x] = sum(u.w[u.off[x]:u.off[x+1]]) + 2*u.loop[x]
+			}
+			k := 1 + rng.IntN(min(n, denseAggregate))
+			comm := make([]int32, n)
+			for x := range comm {
+				comm[x] = int32(rng.IntN(k))
+			}
+			comm = renumber(comm) // every label used
+			k = int(slices.Max(comm)) + 1
+			a, b := L.aggregateDense(comm, k), L.aggregateMembers(comm, k)
+			if a.n != b.n || !slices.Equal(a.off, b.off) || !slices.Equal(a.adj, b.adj) || !slices.Equal(a.w, b.w) ||
+				!slices.Equal(a.loop, b.loop) || !slices.Equal(a.k, b.k) {
+				t.Fatalf("trial %d (%d nodes, %d communities): dense %d entries, by members %d", trial, n, k, len(a.adj), len(b.adj))
+			}
+		}
+	})
 	t.Run("a graph without edges keeps singletons", func(t *testing.T) {
 		com, err := Louvain(ctx, mustBuild(t, 3, EdgeList{}), LouvainOptions{})
 		if err != nil || !slices.Equal(com.Of, []int32{0, 1, 2}) || com.Modularity != 0 {
