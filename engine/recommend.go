@@ -118,7 +118,7 @@ func saveModel(path string, m customize.Model) error {
 // LoadModel loads a model file written by [Engine.Train] and serves it. A
 // truncated or foreign file is refused with [ErrBadInput].
 func (e *Engine) LoadModel(ctx context.Context, path string) error {
-	op := "load model " + path
+	op := "model file " + path
 	f, err := os.Open(path)
 	if err != nil {
 		return errorf(KindNotFound, op, "%v", err)
