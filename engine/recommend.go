@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"sort"
@@ -121,6 +123,10 @@ func (e *Engine) LoadModel(ctx context.Context, path string) error {
 	op := "model file " + path
 	f, err := os.Open(path)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the op names the file already
+		}
 		return errorf(KindNotFound, op, "%v", err)
 	}
 	defer f.Close()
@@ -130,7 +136,7 @@ func (e *Engine) LoadModel(ctx context.Context, path string) error {
 	}
 	// A file does not say when it was trained, so every customer with an
 	// analytics revocation in the ledger is treated as erased since.
-	return wrap(op, e.serve(ctx, m, -1))
+	return wrap("serve model "+path, e.serve(ctx, m, -1))
 }
 
 // serve installs m for Recommend, with the titles of its items. seq is the

@@ -456,6 +456,19 @@ func TestLouvain(t *testing.T) {
 	})
 	t.Run("the dense aggregation builds the level the aggregation by members builds", func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(12, 12))
+		partition := func(n int) ([]int32, int) {
+			k := 1 + rng.IntN(min(n, denseAggregate))
+			comm := make([]int32, n)
+			for x := range comm {
+				comm[x] = int32(rng.IntN(k))
+			}
+			comm = renumber(comm) // every label used
+			return comm, int(slices.Max(comm)) + 1
+		}
+		same := func(a, b *level) bool {
+			return a.n == b.n && slices.Equal(a.off, b.off) && slices.Equal(a.adj, b.adj) && slices.Equal(a.w, b.w) &&
+				slices.Equal(a.loop, b.loop) && slices.Equal(a.k, b.k)
+		}
 		for trial := range 30 {
 			n := 2 + rng.IntN(3000)
 			m := rng.IntN(8 * n)
@@ -466,21 +479,25 @@ func TestLouvain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			L := &level{n: n, off: u.off, adj: u.adj, w: u.w, loop: u.loop, k: make([]float64, n)}
-			for x := range n {
-				L.k[x] = sum(u.w[u.off[x]:u.off[x+1]]) + 2*u.loop[x]
+			L := u.level()
+			if trial%2 == 1 {
+				// Every node with a loop, as on the levels above the first,
+				// so that a community sums several.
+				L.loop = make([]float64, n)
+				for x := range n {
+					L.loop[x] = 3 * (1 - rng.Float64())
+					L.k[x] += 2 * L.loop[x]
+				}
 			}
-			k := 1 + rng.IntN(min(n, denseAggregate))
-			comm := make([]int32, n)
-			for x := range comm {
-				comm[x] = int32(rng.IntN(k))
+			comm, k := partition(n)
+			if !same(L.aggregateDense(comm, k), L.aggregateMembers(comm, k)) {
+				t.Fatalf("trial %d (%d nodes, %d communities): the levels differ", trial, n, k)
 			}
-			comm = renumber(comm) // every label used
-			k = int(slices.Max(comm)) + 1
-			a, b := L.aggregateDense(comm, k), L.aggregateMembers(comm, k)
-			if a.n != b.n || !slices.Equal(a.off, b.off) || !slices.Equal(a.adj, b.adj) || !slices.Equal(a.w, b.w) ||
-				!slices.Equal(a.loop, b.loop) || !slices.Equal(a.k, b.k) {
-				t.Fatalf("trial %d (%d nodes, %d communities): dense %d entries, by members %d", trial, n, k, len(a.adj), len(b.adj))
+			// And one level up, from an aggregate.
+			A := L.aggregateMembers(comm, k)
+			comm, k = partition(A.n)
+			if !same(A.aggregateDense(comm, k), A.aggregateMembers(comm, k)) {
+				t.Fatalf("trial %d, aggregated level (%d nodes, %d communities): the levels differ", trial, A.n, k)
 			}
 		}
 	})

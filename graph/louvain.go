@@ -147,6 +147,15 @@ type level struct {
 	k    []float64
 }
 
+// level returns u as Louvain's first level, with its weighted degrees.
+func (u *undirected) level() *level {
+	L := &level{n: u.n, off: u.off, adj: u.adj, w: u.w, loop: u.loop, k: make([]float64, u.n)}
+	for x := range u.n {
+		L.k[x] = sum(u.w[u.off[x]:u.off[x+1]]) + 2*u.loop[x]
+	}
+	return L
+}
+
 func (u *undirected) louvain(ctx context.Context, opts LouvainOptions) (Communities, error) {
 	gamma, thr := opts.Resolution, opts.Threshold
 	if gamma == 0 {
@@ -161,11 +170,10 @@ func (u *undirected) louvain(ctx context.Context, opts LouvainOptions) (Communit
 	}
 	rng := rand.New(src)
 	n := u.n
-	L0 := &level{n: n, off: u.off, adj: u.adj, w: u.w, loop: u.loop, k: make([]float64, n)}
+	L0 := u.level()
 	m2 := 0.0
-	for x := 0; x < n; x++ {
-		L0.k[x] = sum(u.w[u.off[x]:u.off[x+1]]) + 2*u.loop[x]
-		m2 += L0.k[x]
+	for _, k := range L0.k {
+		m2 += k
 	}
 	res := Communities{}
 	of := make([]int32, n)
@@ -466,14 +474,15 @@ func reuse[T any](s []T, n int) []T {
 const maxSweeps = 1000
 
 // denseAggregate is the largest number of communities [level.aggregate]
-// sums in a k × k table (8 MB of weights at 1024).
+// sums in a k × k table (8 MB of weights at 1024); it does so only when
+// the table is not larger than a few times the level itself.
 const denseAggregate = 1024
 
 // aggregate returns the level whose nodes are the k communities of comm.
 // Each community's row lists its neighbouring communities in order of
 // first appearance over its members (in index order) and their edges.
 func (L *level) aggregate(comm []int32, k int) *level {
-	if k <= denseAggregate {
+	if k <= denseAggregate && k*k <= 4*(L.n+len(L.adj)) {
 		return L.aggregateDense(comm, k)
 	}
 	return L.aggregateMembers(comm, k)
@@ -553,9 +562,9 @@ func (L *level) aggregateMembers(comm []int32, k int) *level {
 // (about 500 on the 100M-event customer graph): one pass over the nodes in
 // index order, summing the weights between communities in a k × k table,
 // reads the adjacency front to back instead of community by community.
-// A community's members are met in the same order as there, and each sum
-// adds the same weights in the same order, so the level is identical to
-// the one aggregate builds by members (tested).
+// A community's members are met in the same order as in aggregateMembers,
+// and each sum adds the same weights in the same order, so the level is
+// identical to the one aggregateMembers builds (tested).
 func (L *level) aggregateDense(comm []int32, k int) *level {
 	A := &level{n: k, off: make([]int64, k+1), loop: make([]float64, k), k: make([]float64, k)}
 	nw := make([]float64, k*k)

@@ -127,12 +127,11 @@ func Load(r io.Reader) (Model, error) {
 	return m, nil
 }
 
-// readBody reads up to n bytes of r. When r is a file, which says how
-// much it has left, it reads into a buffer of that size at once (a model
-// of 751 MB loads in about half the time, no longer growing the buffer by
-// doubling); otherwise, or when the header's length is implausible for
-// the file, into a growing buffer, so that a corrupt length never
-// allocates more than the input has.
+// readBody reads up to n bytes of r. When r is a regular file, it reads
+// into one buffer of n bytes, or of what the file has left when that is
+// less (a model of 751 MB loads in about half the time of a buffer grown by
+// doubling, and a corrupt length allocates no more than the file holds);
+// any other reader is read into a growing buffer.
 func readBody(r io.Reader, n uint64) ([]byte, error) {
 	if f, ok := r.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
@@ -140,7 +139,7 @@ func readBody(r io.Reader, n uint64) ([]byte, error) {
 				left := uint64(fi.Size() - at)
 				b := make([]byte, min(n, left))
 				k, err := io.ReadFull(f, b)
-				if err == io.ErrUnexpectedEOF {
+				if err == io.EOF || err == io.ErrUnexpectedEOF {
 					err = nil // the file shrank: the caller finds it truncated
 				}
 				return b[:k], err
@@ -241,12 +240,13 @@ func (e *enc) u32s(v []uint32) {
 }
 
 // f32s and i32s write v's bits as u32s does (the same words as
-// math.Float32bits and uint32 give, read in place).
-func (e *enc) f32s(v []float32) {
-	e.u32s(unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v)))
-}
-func (e *enc) i32s(v []int32) {
-	e.u32s(unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v)))
+// math.Float32bits and uint32 give).
+func (e *enc) f32s(v []float32) { e.u32s(words(v)) }
+func (e *enc) i32s(v []int32)   { e.u32s(words(v)) }
+
+// words returns v's memory read in place as 32-bit words.
+func words[T float32 | int32](v []T) []uint32 {
+	return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
 }
 
 // dec reads what enc wrote; the first error sticks.

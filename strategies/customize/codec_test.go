@@ -6,8 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -139,6 +142,53 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// TestSaveWritesTheDocumentedBytes builds the file of a small popularity
+// model (which has no parameters: the payload is the training matrix) by
+// hand from the format described in codec.go, and compares Save's bytes
+// with it.
+func TestSaveWritesTheDocumentedBytes(t *testing.T) {
+	b := NewBuilder()
+	b.Add("c1", "i1", 4)
+	b.Add("c2", "i2", 3)
+	b.Add("c1", "i2", 5)
+	m, _, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := PopularityOptions{}.Fit(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	var payload []byte
+	for _, ids := range [][]string{{"c1", "c2"}, {"i1", "i2"}} {
+		payload = le.AppendUint64(payload, uint64(len(ids)))
+		for _, id := range ids {
+			payload = append(le.AppendUint32(payload, uint32(len(id))), id...)
+		}
+	}
+	words := func(ws ...uint32) {
+		payload = le.AppendUint64(payload, uint64(len(ws)))
+		for _, w := range ws {
+			payload = le.AppendUint32(payload, w)
+		}
+	}
+	words(0, 2, 3) // row offsets: c1 rated two items, c2 one
+	words(0, 1, 1) // items of c1 (i1, i2), then of c2 (i2)
+	words(math.Float32bits(4), math.Float32bits(5), math.Float32bits(3))
+	want := append([]byte("CNM1"), 1, 0, byte(len("popularity")))
+	want = append(want, "popularity"...)
+	want = append(le.AppendUint64(want, uint64(len(payload))), payload...)
+	want = le.AppendUint32(want, crc32.Checksum(want, crc32.MakeTable(crc32.Castagnoli)))
+	var got bytes.Buffer
+	if err := Save(&got, mod); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("Save wrote\n% x\nwant\n% x", got.Bytes(), want)
+	}
+}
+
 func TestLoadFileWithImplausibleLength(t *testing.T) {
 	// A header claiming 2^39 bytes of payload in a file of a few bytes is
 	// found truncated, without allocating what the header claims.
@@ -152,8 +202,15 @@ func TestLoadFileWithImplausibleLength(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := Load(f); !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "truncated") {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Load(f)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("err %v, want a truncation", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Fatalf("Load allocated %d bytes for a file of %d", got, len(head)+10)
 	}
 }
 
