@@ -277,19 +277,29 @@ func (e *Engine) writeLedgerTx(ctx context.Context, f func(c *sql.Conn, ar *duck
 	return e.tx(ctx, f)
 }
 
-// tx runs f in one transaction; the caller holds writeMu.
+// tx runs f in one transaction; the caller holds writeMu. Once the
+// transaction has ended, committed or rolled back, it resets DuckDB's
+// preserve_insertion_order, which is global to the database and which an
+// ingest turns off for its own INSERT (see streamEvents): inside the
+// transaction the reset cannot be relied on, because DuckDB refuses every
+// statement but ROLLBACK after an error. So every write starts with
+// insertion order on.
 func (e *Engine) tx(ctx context.Context, f func(c *sql.Conn, ar *duckdb.Arrow) error) error {
 	return e.conn(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 		if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 			return err
 		}
-		if err := f(c, ar); err != nil {
+		err := f(c, ar)
+		if err != nil {
 			if _, rerr := c.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
-			return err
+		} else {
+			_, err = c.ExecContext(ctx, "COMMIT")
 		}
-		_, err := c.ExecContext(ctx, "COMMIT")
+		if _, rerr := c.ExecContext(context.Background(), "RESET preserve_insertion_order"); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("reset insertion order after the transaction: %w", rerr))
+		}
 		return err
 	})
 }

@@ -413,8 +413,8 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 		}
 		defer crelease()
 		// Nothing reads graph_metrics or communities in storage order (every
-		// reader sorts or looks up by key), so these inserts do not set
-		// insertion order, unlike the recommendations write.
+		// reader sorts or looks up by key), so these inserts do not depend
+		// on insertion order, unlike the recommendations write.
 		tx := []struct {
 			what string
 			q    string

@@ -387,16 +387,10 @@ func (e *Engine) streamEvents(ctx context.Context, c *sql.Conn, ar *duckdb.Arrow
 	// Timed events carry their own order, so DuckDB may insert converted
 	// chunks from several threads; untimed ones keep the file's order,
 	// which is then the only order of repeats. The setting is global to
-	// the database, and the RESET below does not run when an error has
-	// aborted the transaction (DuckDB then refuses every statement but
-	// ROLLBACK; seen with DuckDB 1.5.6), so every writer that needs an
-	// order sets it rather than assuming it.
+	// the database: the transaction resets it when it ends (see tx).
 	keep := datasets.KeepsFileOrder(format)
 	if _, err := c.ExecContext(ctx, fmt.Sprintf(`SET preserve_insertion_order = %t`, keep)); err != nil {
 		return nil, datasets.Summary{}, 0, err
-	}
-	if !keep {
-		defer c.ExecContext(context.Background(), `RESET preserve_insertion_order`)
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -433,8 +433,9 @@ func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []s
 	})
 	defer releaseAll(recs)
 	// The file is written inside the transaction, under the write lock
-	// (no ingest can turn insertion order off meanwhile), and renamed into
-	// place only once the table is committed.
+	// (no ingest can turn insertion order off meanwhile, and every write
+	// transaction starts with it on: see tx), and renamed into place only
+	// once the table is committed.
 	write := func(tmp string) error {
 		return e.writeTx(ctx, func(c *sql.Conn, ar *duckdb.Arrow) error {
 			rel, release, err := registerBatches(c, ar, "recs_in", recSchema, recs)
@@ -442,11 +443,6 @@ func (e *Engine) writeRecommendations(ctx context.Context, model string, ids []s
 				return err
 			}
 			defer release()
-			// Insertion order is global to the database and an aborted
-			// ingest can leave it off (see streamEvents).
-			if _, err := c.ExecContext(ctx, "SET preserve_insertion_order = true"); err != nil {
-				return err
-			}
 			if _, err := c.ExecContext(ctx, "DELETE FROM recommendations"); err != nil {
 				return err
 			}

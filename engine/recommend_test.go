@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/custnet/custnet/internal/dstest"
 )
@@ -92,14 +95,31 @@ func TestRecommendRespectsConsentAndHistory(t *testing.T) {
 			t.Fatalf("%d rows of the Parquet file come before the row they follow", bad)
 		}
 	})
-	t.Run("insertion order left off by an aborted ingest does not unsort the file", func(t *testing.T) {
+	t.Run("insertion order turned off by an aborted write transaction does not unsort the file", func(t *testing.T) {
 		// An ingest of timed events turns insertion order off for the
 		// whole database; when an error aborts its transaction, DuckDB
-		// refuses the RESET that follows and the setting stays off.
-		if _, err := e.db.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
-			t.Fatal(err)
+		// refuses every statement but ROLLBACK, so only the end of the
+		// transaction can turn it on again.
+		err := e.writeTx(ctx, func(c *sql.Conn, _ *duckdb.Arrow) error {
+			if _, err := c.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+				return err
+			}
+			_, err := c.ExecContext(ctx, "SELECT CAST('not a number' AS INTEGER)")
+			if err == nil {
+				t.Fatal("the failing statement succeeded")
+			}
+			if _, err2 := c.ExecContext(ctx, "SELECT 1"); err2 == nil || !strings.Contains(err2.Error(), "aborted") {
+				t.Fatalf("the transaction is not aborted: %v", err2)
+			}
+			return err
+		})
+		if err == nil {
+			t.Fatal("the aborted transaction reported no error")
 		}
-		defer e.db.ExecContext(ctx, "RESET preserve_insertion_order")
+		var on bool
+		if err := e.db.QueryRowContext(ctx, "SELECT current_setting('preserve_insertion_order')").Scan(&on); err != nil || !on {
+			t.Fatalf("insertion order after the aborted transaction: %v (%v)", on, err)
+		}
 		defer smallRecRecords()()
 		out := filepath.Join(t.TempDir(), "recs200.parquet")
 		if _, err := e.RecommendAll(ctx, 200, out); err != nil {
