@@ -37,7 +37,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // then to w through a 1 MiB buffer, so that a model is never held a second
 // time in memory (a 751 MB file at the benchmark's 100M events).
 func Save(w io.Writer, m Model) error {
-	size := &enc{counting: true}
+	size := &enc{} // no writer: counts only
 	encodeMatrix(size, m.Train())
 	if err := encodeModel(size, m); err != nil {
 		return fmt.Errorf("save %s: %w", m.Name(), err)
@@ -154,20 +154,22 @@ var encChunk = 1 << 20
 
 // enc writes little-endian values to w through the buffer b, keeping the
 // CRC-32C and the count n of the bytes written; the first write error
-// sticks and later values are dropped. A counting enc only counts.
+// sticks and later values are dropped. Without a writer it only counts.
 type enc struct {
-	w        io.Writer
-	b        []byte
-	n        uint64
-	crc      uint32
-	err      error
-	counting bool
+	w   io.Writer
+	b   []byte
+	n   uint64
+	crc uint32
+	err error
 }
+
+// counting reports whether e only counts bytes.
+func (e *enc) counting() bool { return e.w == nil }
 
 // room makes room for k more bytes in b (flushing it when full) and
 // reports whether they should be written.
 func (e *enc) room(k int) bool {
-	if e.counting {
+	if e.counting() {
 		e.n += uint64(k)
 		return false
 	}
@@ -179,7 +181,7 @@ func (e *enc) room(k int) bool {
 
 // flush writes out b.
 func (e *enc) flush() {
-	if e.counting || len(e.b) == 0 {
+	if e.counting() || len(e.b) == 0 {
 		return
 	}
 	if e.err == nil {
@@ -206,7 +208,7 @@ func (e *enc) f64(v float64) { e.u64(math.Float64bits(v)) }
 // str writes a length and the bytes of s, in pieces that fit the buffer.
 func (e *enc) str(s string) {
 	e.u32(uint32(len(s)))
-	if e.counting {
+	if e.counting() {
 		e.n += uint64(len(s))
 		return
 	}
@@ -222,7 +224,7 @@ func (e *enc) str(s string) {
 // u32s writes a length and the words of v, a buffer's worth at a time.
 func (e *enc) u32s(v []uint32) {
 	e.u64(uint64(len(v)))
-	if e.counting {
+	if e.counting() {
 		e.n += 4 * uint64(len(v))
 		return
 	}
