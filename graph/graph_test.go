@@ -454,7 +454,7 @@ func TestLouvain(t *testing.T) {
 			}
 		}
 	})
-	t.Run("the dense aggregation builds the level the aggregation by members builds", func(t *testing.T) {
+	t.Run("the dense aggregation builds the level the aggregation by buckets builds", func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(12, 12))
 		partition := func(n int) ([]int32, int) {
 			k := 1 + rng.IntN(min(n, denseAggregate))
@@ -473,7 +473,7 @@ func TestLouvain(t *testing.T) {
 			n := 2 + rng.IntN(3000)
 			m := rng.IntN(8 * n)
 			if trial == 0 {
-				n, m = 20000, 80000 // above 2^16 entries: by members on every core
+				n, m = 20000, 80000 // above 2^16 entries: buckets filled and summed on every core
 			}
 			u, err := mustBuild(t, n, randomEdges(rng, n, m, trial%3 != 0)).undirectedView(ctx)
 			if err != nil {
@@ -490,13 +490,13 @@ func TestLouvain(t *testing.T) {
 				}
 			}
 			comm, k := partition(n)
-			if !same(L.aggregateDense(comm, k), L.aggregateMembers(comm, k)) {
+			if !same(L.aggregateDense(comm, k), L.aggregateBuckets(comm, k)) {
 				t.Fatalf("trial %d (%d nodes, %d communities): the levels differ", trial, n, k)
 			}
 			// And one level up, from an aggregate.
-			A := L.aggregateMembers(comm, k)
+			A := L.aggregateBuckets(comm, k)
 			comm, k = partition(A.n)
-			if !same(A.aggregateDense(comm, k), A.aggregateMembers(comm, k)) {
+			if !same(A.aggregateDense(comm, k), A.aggregateBuckets(comm, k)) {
 				t.Fatalf("trial %d, aggregated level (%d nodes, %d communities): the levels differ", trial, A.n, k)
 			}
 		}
