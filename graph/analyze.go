@@ -224,10 +224,29 @@ func communityRows(u *undirected, com Communities, rank []float64, opts AnalyzeO
 		tot[c] += kx
 		m2 += kx
 	}
-	// Members by community, ordered by rank.
-	members := make([][]int32, k)
+	// Each community's top members by rank, ties by smaller index: a
+	// selection in one pass over the nodes in index order, keeping each
+	// community's best so far sorted (a later node displaces only a
+	// strictly smaller rank), rather than sorting every member.
+	best := make([][]int32, k)
 	for x, c := range com.Of {
-		members[c] = append(members[c], int32(x))
+		if top <= 0 {
+			break
+		}
+		b, r := best[c], rank[x]
+		if len(b) == top && r <= rank[b[top-1]] {
+			continue
+		}
+		i := len(b)
+		for i > 0 && rank[b[i-1]] < r {
+			i--
+		}
+		if len(b) < top {
+			b = append(b, 0)
+		}
+		copy(b[i+1:], b[i:len(b)-1])
+		b[i] = int32(x)
+		best[c] = b
 	}
 	for c := range rows {
 		r := &rows[c]
@@ -240,17 +259,7 @@ func communityRows(u *undirected, com Communities, rank []float64, opts AnalyzeO
 			f := tot[c] / m2
 			r.Modularity = in[c]/m2 - gamma*f*f
 		}
-		ms := members[c]
-		slices.SortStableFunc(ms, func(a, b int32) int {
-			switch {
-			case rank[a] > rank[b]:
-				return -1
-			case rank[a] < rank[b]:
-				return 1
-			}
-			return 0
-		})
-		r.Top = slices.Clone(ms[:min(top, len(ms))])
+		r.Top = best[c]
 	}
 	return rows
 }

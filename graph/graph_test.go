@@ -1,10 +1,12 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"slices"
 	"testing"
@@ -890,6 +892,58 @@ func TestAnalyze(t *testing.T) {
 	t.Run("progress reports every metric in order", func(t *testing.T) {
 		if !slices.Equal(calls, []int{1, 2, 3, 4, 5, 6, 7}) {
 			t.Errorf("progress calls %v", calls)
+		}
+	})
+	t.Run("each community lists its members of highest PageRank, ties by smaller index", func(t *testing.T) {
+		members := map[int32][]int32{}
+		for x, nm := range a.Nodes {
+			members[nm.Community] = append(members[nm.Community], int32(x))
+		}
+		ties := 0
+		for _, c := range a.Communities {
+			ms := members[c.ID]
+			slices.SortFunc(ms, func(x, y int32) int {
+				if d := cmp.Compare(a.Nodes[y].PageRank, a.Nodes[x].PageRank); d != 0 {
+					return d
+				}
+				return cmp.Compare(x, y)
+			})
+			if want := ms[:min(3, len(ms))]; !slices.Equal(c.Top, want) {
+				t.Errorf("community %d: top %v, want %v", c.ID, c.Top, want)
+			}
+			for i := 1; i < len(ms); i++ {
+				if a.Nodes[ms[i]].PageRank == a.Nodes[ms[i-1]].PageRank {
+					ties++
+				}
+			}
+		}
+		if ties == 0 {
+			t.Error("no two members of a community share a PageRank: ties went untested")
+		}
+	})
+	t.Run("on equal PageRank the smaller indices are listed, in order", func(t *testing.T) {
+		// Two 5-cliques interleaved by index: every node has the same
+		// PageRank, each clique is a community.
+		var el EdgeList
+		for _, odd := range []int32{0, 1} {
+			for i := int32(0); i < 5; i++ {
+				for j := int32(0); j < 5; j++ {
+					if i != j {
+						el.Src, el.Dst = append(el.Src, 2*i+odd), append(el.Dst, 2*j+odd)
+					}
+				}
+			}
+		}
+		a, err := Analyze(ctx, mustBuild(t, 10, el), AnalyzeOptions{TopPerCommunity: 3, SkipBetweenness: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tops [][]int32
+		for _, c := range a.Communities {
+			tops = append(tops, c.Top)
+		}
+		if want := [][]int32{{0, 2, 4}, {1, 3, 5}}; !reflect.DeepEqual(tops, want) {
+			t.Errorf("tops %v, want %v", tops, want)
 		}
 	})
 	t.Run("community rows add up to the summary", func(t *testing.T) {
