@@ -315,6 +315,51 @@ func TestSmallGraphMetrics(t *testing.T) {
 			}
 		}
 	})
+	t.Run("participation on every core agrees with the formula, edge by edge", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(31, 31))
+		n, m := 20000, 80000 // above 2^16 adjacency entries: split over the cores
+		el := randomEdges(rng, n, m, true)
+		g := mustBuild(t, n, el)
+		of := make([]int32, n)
+		for x := range of {
+			of[x] = int32(rng.IntN(40))
+		}
+		p, err := Participation(ctx, g, of)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// k_ic from the edge list itself: each edge u→v, u ≠ v, adds its
+		// weight to u's sum for v's community and to v's for u's.
+		kic := make([]map[int32]float64, n)
+		for x := range kic {
+			kic[x] = map[int32]float64{}
+		}
+		for i := range el.Src {
+			u, v := el.Src[i], el.Dst[i]
+			if u == v {
+				continue
+			}
+			w := el.W[i]
+			kic[u][of[v]] += w
+			kic[v][of[u]] += w
+		}
+		for x := range n {
+			ki := 0.0
+			for _, w := range kic[x] {
+				ki += w
+			}
+			want := 0.0
+			if ki > 0 {
+				want = 1
+				for _, w := range kic[x] {
+					want -= (w / ki) * (w / ki)
+				}
+			}
+			if math.Abs(p[x]-want) > 1e-12 {
+				t.Fatalf("P(%d) = %.15g, want %.15g", x, p[x], want)
+			}
+		}
+	})
 }
 
 func TestEmptyAndSingleNode(t *testing.T) {

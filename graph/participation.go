@@ -13,7 +13,8 @@ import (
 //
 // where k_ic is the weight of i's edges to nodes of community c in the
 // undirected weighted view (w{u,v} = w(u→v)+w(v→u), loops excluded) and
-// k_i = Σ_c k_ic. P(i) = 0 for nodes without such edges. O(n + m).
+// k_i = Σ_c k_ic. P(i) = 0 for nodes without such edges. O(n + m), on
+// every core.
 func Participation(ctx context.Context, g *Graph, of []int32) ([]float64, error) {
 	if len(of) != g.n {
 		return nil, fmt.Errorf("participation: %d labels for %d nodes", len(of), g.n)
@@ -30,38 +31,44 @@ func Participation(ctx context.Context, g *Graph, of []int32) ([]float64, error)
 		k = max(k, c+1)
 	}
 	p := make([]float64, g.n)
-	nw := make([]float64, k)
-	seen := make([]bool, k)
-	touched := make([]int32, 0, 64)
-	for x := 0; x < g.n; x++ {
-		if x&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("participation: %w", err)
+	// Nodes are independent: ranges of similar numbers of entries run on
+	// every core.
+	b := chunks(u.off, parWorkers(len(u.adj)))
+	err = parallel(ctx, len(b)-1, func(part int) {
+		nw := make([]float64, k)
+		seen := make([]bool, k)
+		touched := make([]int32, 0, 64)
+		for x := b[part]; x < b[part+1]; x++ {
+			if x&0xffff == 0 && ctx.Err() != nil {
+				return
 			}
-		}
-		ki := 0.0
-		for j := u.off[x]; j < u.off[x+1]; j++ {
-			c := of[u.adj[j]]
-			if !seen[c] {
-				seen[c] = true
-				nw[c] = 0
-				touched = append(touched, c)
+			ki := 0.0
+			for j := u.off[x]; j < u.off[x+1]; j++ {
+				c := of[u.adj[j]]
+				if !seen[c] {
+					seen[c] = true
+					nw[c] = 0
+					touched = append(touched, c)
+				}
+				nw[c] += u.w[j]
+				ki += u.w[j]
 			}
-			nw[c] += u.w[j]
-			ki += u.w[j]
-		}
-		if ki > 0 {
-			s := 0.0
+			if ki > 0 {
+				s := 0.0
+				for _, c := range touched {
+					f := nw[c] / ki
+					s += f * f
+				}
+				p[x] = 1 - s
+			}
 			for _, c := range touched {
-				f := nw[c] / ki
-				s += f * f
+				seen[c] = false
 			}
-			p[x] = 1 - s
+			touched = touched[:0]
 		}
-		for _, c := range touched {
-			seen[c] = false
-		}
-		touched = touched[:0]
+	})
+	if err != nil {
+		return nil, fmt.Errorf("participation: %w", err)
 	}
 	return p, nil
 }
