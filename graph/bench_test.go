@@ -323,19 +323,28 @@ func BenchmarkPageRankWikiVote(b *testing.B) {
 	}
 }
 
-// TestWriteBenchEdges writes the 10M-edge benchmark graph as "src dst"
-// lines to $GRAPH_BENCH_EDGES_OUT, for timing igraph on the same graph:
+// TestWriteBenchEdges writes a benchmark graph as "src dst" lines to
+// $GRAPH_BENCH_EDGES_OUT, for timing igraph on the same graph; the 10M-edge
+// one, or the size named by $GRAPH_BENCH_EDGES_SIZE (100k, 1M or 10M):
 //
-//	GRAPH_BENCH_EDGES_OUT=/tmp/pl10m.txt go test -run WriteBenchEdges ./graph
+//	GRAPH_BENCH_EDGES_OUT=/tmp/pl10m.txt go test -tags duckdb_arrow -run WriteBenchEdges ./graph
 //	/usr/bin/python3 graph/testdata/pagerank_ref.py /tmp/pl10m.txt
+//	/usr/bin/python3 graph/testdata/louvain_ref.py /tmp/pl10m.txt
 //
-// It is skipped when the variable is unset.
+// It is skipped when GRAPH_BENCH_EDGES_OUT is unset.
 func TestWriteBenchEdges(t *testing.T) {
 	out := os.Getenv("GRAPH_BENCH_EDGES_OUT")
 	if out == "" {
 		t.Skip("GRAPH_BENCH_EDGES_OUT not set")
 	}
 	s := benchSizes[len(benchSizes)-1]
+	if name := os.Getenv("GRAPH_BENCH_EDGES_SIZE"); name != "" {
+		i := slices.IndexFunc(benchSizes, func(b benchSize) bool { return b.name == name })
+		if i < 0 {
+			t.Fatalf("GRAPH_BENCH_EDGES_SIZE=%q: want 100k, 1M or 10M", name)
+		}
+		s = benchSizes[i]
+	}
 	el := powerLawEdges(s.nodes, s.edges)
 	f, err := os.Create(out)
 	if err != nil {
