@@ -27,11 +27,17 @@ import (
 // DuckDB's defaults and a silent logger.
 type Options struct {
 	// Path of the DuckDB store file. "" or ":memory:" keeps the store in
-	// memory (gone at Close). A missing file is created.
+	// memory (gone at Close). A missing file is created, unless MustExist
+	// or ReadOnly.
 	Path string
 	// ReadOnly opens an existing store without write access; several
 	// processes may then read it at once. Zero: read-write.
 	ReadOnly bool
+	// MustExist refuses a Path with no store file (a KindNotFound error)
+	// instead of creating an empty store, for callers that analyse data
+	// already ingested; ReadOnly implies it. It does not apply to a store
+	// in memory.
+	MustExist bool
 	// Threads bounds DuckDB's worker threads. Zero: GOMAXPROCS.
 	Threads int
 	// MemoryLimit is DuckDB's memory_limit, e.g. "8GB". Zero: DuckDB's
@@ -104,7 +110,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		if st, err := os.Stat(opts.Path); err == nil && st.IsDir() {
 			return nil, errorf(KindNotAStore, op, "is a directory, not a DuckDB file")
 		}
-		if opts.ReadOnly {
+		if opts.ReadOnly || (opts.MustExist && opts.Path != ":memory:") {
 			if _, err := os.Stat(opts.Path); err != nil {
 				return nil, errorf(KindNotFound, op, "no such store")
 			}

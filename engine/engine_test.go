@@ -274,6 +274,32 @@ func TestOpenRefusesWhatIsNotAStore(t *testing.T) {
 			t.Fatal("the folder was created")
 		}
 	})
+	t.Run("MustExist refuses a missing store and creates nothing", func(t *testing.T) {
+		p := filepath.Join(dir, "typo.duckdb")
+		_, err := Open(context.Background(), Options{Path: p, MustExist: true})
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "open store "+p+": no such store") {
+			t.Fatalf("err = %v, want ErrNotFound naming %s", err, p)
+		}
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatal("the store was created")
+		}
+		// It opens a store that exists, read-write, and a store in memory.
+		e, err := Open(context.Background(), Options{Path: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Close()
+		for _, path := range []string{p, ":memory:"} {
+			e, err := Open(context.Background(), Options{Path: path, MustExist: true})
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if _, err := e.db.Exec(`CREATE TEMP TABLE t AS SELECT 1`); err != nil {
+				t.Fatalf("%s: not writable: %v", path, err)
+			}
+			e.Close()
+		}
+	})
 }
 
 // TestStoreLockedByAnotherProcess opens a store here and again from a child

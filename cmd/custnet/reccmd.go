@@ -87,7 +87,11 @@ the fly with --train NAME.`,
 					return err
 				}
 			}
-			e, err := a.openStore(cmd.Context(), store, !all)
+			open := func() (*engine.Engine, error) { return a.openStore(cmd.Context(), store, true) }
+			if all { // writes the recommendations table
+				open = func() (*engine.Engine, error) { return a.openExisting(cmd.Context(), store) }
+			}
+			e, err := open()
 			if err != nil {
 				return err
 			}
@@ -188,7 +192,7 @@ u1..u5 base/test files). Models: ` + strings.Join(engine.Models(), ", ") + `.
 			if store == "" {
 				store = ":memory:"
 			}
-			e, err := a.openStore(cmd.Context(), store, false)
+			e, err := a.openExisting(cmd.Context(), store)
 			if err != nil {
 				return err
 			}

@@ -147,9 +147,26 @@ func (a *app) setup(cmd *cobra.Command) error {
 // unit (DuckDB checks which unit), or -1 and none for no limit.
 var memoryLimitRE = regexp.MustCompile(`^\s*(\d+(\.\d+)?\s*[A-Za-z]+|-1|(?i:none))\s*$`)
 
-// openStore opens the engine on path with the CLI's logger and progress.
+// openStore opens the engine on path with the CLI's logger and progress,
+// creating the store unless readOnly. Commands that analyse ingested data
+// use openExisting instead.
 func (a *app) openStore(ctx context.Context, path string, readOnly bool) (*engine.Engine, error) {
-	opts := engine.Options{Path: path, ReadOnly: readOnly, Logger: a.log, MemoryLimit: a.memoryLimit, TempDir: a.tempDir, Threads: a.threads}
+	return a.open(ctx, engine.Options{Path: path, ReadOnly: readOnly})
+}
+
+// openExisting opens the store at path read-write, refusing a path with no
+// store rather than creating an empty one (where a mistyped --store would
+// otherwise give empty results).
+func (a *app) openExisting(ctx context.Context, path string) (*engine.Engine, error) {
+	e, err := a.open(ctx, engine.Options{Path: path, MustExist: true})
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, fmt.Errorf("%w (custnet ingest, or custnet run --store, creates one)", err)
+	}
+	return e, err
+}
+
+func (a *app) open(ctx context.Context, opts engine.Options) (*engine.Engine, error) {
+	opts.Logger, opts.MemoryLimit, opts.TempDir, opts.Threads = a.log, a.memoryLimit, a.tempDir, a.threads
 	if a.progress != nil {
 		opts.Progress = a.progress.report
 	}

@@ -66,7 +66,7 @@ Features:
 				}
 				opt.Config = cfg
 			}
-			e, err := a.openStore(cmd.Context(), store, false)
+			e, err := a.openExisting(cmd.Context(), store)
 			if err != nil {
 				return err
 			}
