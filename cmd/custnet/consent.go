@@ -55,7 +55,7 @@ transaction and keeps the revocation as a tombstone.`,
 	revoke := a.consentSub("revoke", "Record a revocation and erase what it covered",
 		"  custnet consent revoke --store shop.duckdb --customer 42 --purpose analytics", true,
 		func(cmd *cobra.Command, o *consentOpts) error {
-			e, err := a.openStore(cmd.Context(), o.store, false)
+			e, err := a.openStore(cmd.Context(), o.store)
 			if err != nil {
 				return err
 			}
@@ -79,7 +79,7 @@ transaction and keeps the revocation as a tombstone.`,
 	grant := a.consentSub("grant", "Record a grant",
 		"  custnet consent grant --store shop.duckdb --customer 42 --purpose personalization", true,
 		func(cmd *cobra.Command, o *consentOpts) error {
-			e, err := a.openStore(cmd.Context(), o.store, false)
+			e, err := a.openStore(cmd.Context(), o.store)
 			if err != nil {
 				return err
 			}
@@ -93,7 +93,7 @@ transaction and keeps the revocation as a tombstone.`,
 	show := a.consentSub("show", "Print a customer's consent ledger",
 		"  custnet consent show --store shop.duckdb --customer 42", false,
 		func(cmd *cobra.Command, o *consentOpts) error {
-			e, err := a.openStore(cmd.Context(), o.store, true)
+			e, err := a.openExisting(cmd.Context(), o.store, true)
 			if err != nil {
 				return err
 			}

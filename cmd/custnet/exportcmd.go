@@ -34,7 +34,7 @@ with explanations, network community, recommendations), as a small HTML page
 					return err
 				}
 			}
-			e, err := a.openStore(cmd.Context(), store, true)
+			e, err := a.openExisting(cmd.Context(), store, true)
 			if err != nil {
 				return err
 			}

@@ -41,7 +41,7 @@ coactivity (customers linked by shared items, top-k cosine on IDF weights).`,
 			if k <= 0 {
 				return usageError{fmt.Errorf("--k must be positive")}
 			}
-			e, err := a.openExisting(cmd.Context(), store)
+			e, err := a.openExisting(cmd.Context(), store, false)
 			if err != nil {
 				return err
 			}

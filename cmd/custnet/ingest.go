@@ -64,7 +64,7 @@ Formats (see 'custnet formats'): ` + formatNames(),
 			// A store this command creates is removed again if nothing lands in it.
 			_, statErr := os.Stat(store)
 			created := os.IsNotExist(statErr) && store != ":memory:" && store != ""
-			e, err := a.openStore(cmd.Context(), store, false)
+			e, err := a.openStore(cmd.Context(), store)
 			if err != nil {
 				return err
 			}

@@ -124,19 +124,21 @@ func TestMissingFileAndNotAStore(t *testing.T) {
 	}
 }
 
-// TestAnalysisOfAMissingStoreCreatesNothing: commands that analyse ingested
-// data refuse a --store that does not exist, instead of creating an empty
-// store and reporting zeros (a mistyped path looked like empty data).
+// TestAnalysisOfAMissingStoreCreatesNothing: commands that read or analyse
+// ingested data refuse a --store that does not exist, instead of creating
+// an empty store and reporting zeros (a mistyped path looked like empty
+// data), and say what creates one.
 func TestAnalysisOfAMissingStoreCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"graph"}, {"score"}, {"report", "--out", filepath.Join(dir, "r.html")},
 		{"recommend", "--all", "--train", "popularity"}, {"evaluate", "--model", "baseline"},
-		{"stats"}, {"train", "--out", filepath.Join(dir, "m.cnm")},
+		{"stats"}, {"train", "--out", filepath.Join(dir, "m.cnm")}, {"rejects"},
+		{"export", "--customer", "1", "--out", filepath.Join(dir, "me.html")},
 	} {
 		store := filepath.Join(dir, "typo.duckdb")
 		code, out, errOut := runCLI(t, append(args, "--store", store)...)
-		if code != 1 || !strings.Contains(errOut, "open store "+store+": no such store") {
+		if code != 1 || !strings.Contains(errOut, "open store "+store+": no such store (custnet ingest, or custnet run --store, creates one)") {
 			t.Errorf("%v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
 		}
 		if _, err := os.Stat(store); err == nil {

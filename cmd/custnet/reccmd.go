@@ -29,7 +29,7 @@ Models: ` + strings.Join(engine.Models(), ", "),
 			if err := checkOutDir(out); err != nil {
 				return err
 			}
-			e, err := a.openStore(cmd.Context(), store, true)
+			e, err := a.openExisting(cmd.Context(), store, true)
 			if err != nil {
 				return err
 			}
@@ -87,11 +87,7 @@ the fly with --train NAME.`,
 					return err
 				}
 			}
-			open := func() (*engine.Engine, error) { return a.openStore(cmd.Context(), store, true) }
-			if all { // writes the recommendations table
-				open = func() (*engine.Engine, error) { return a.openExisting(cmd.Context(), store) }
-			}
-			e, err := open()
+			e, err := a.openExisting(cmd.Context(), store, !all) // --all writes the recommendations table
 			if err != nil {
 				return err
 			}
@@ -192,7 +188,7 @@ u1..u5 base/test files). Models: ` + strings.Join(engine.Models(), ", ") + `.
 			if store == "" {
 				store = ":memory:"
 			}
-			e, err := a.openExisting(cmd.Context(), store)
+			e, err := a.openExisting(cmd.Context(), store, false)
 			if err != nil {
 				return err
 			}

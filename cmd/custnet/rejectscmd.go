@@ -23,7 +23,7 @@ text (first 1 KiB).`,
 			if n <= 0 || batch < 0 {
 				return usageError{fmt.Errorf("-n must be positive and --batch not negative")}
 			}
-			e, err := a.openStore(cmd.Context(), store, true)
+			e, err := a.openExisting(cmd.Context(), store, true)
 			if err != nil {
 				return err
 			}

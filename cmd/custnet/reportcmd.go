@@ -25,7 +25,7 @@ has not run say so. Customer ids are pseudonymised with a keyed hash unless
 			if err := checkOutDir(out); err != nil {
 				return err
 			}
-			e, err := a.openExisting(cmd.Context(), store)
+			e, err := a.openExisting(cmd.Context(), store, false)
 			if err != nil {
 				return err
 			}

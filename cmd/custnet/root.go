@@ -147,18 +147,18 @@ func (a *app) setup(cmd *cobra.Command) error {
 // unit (DuckDB checks which unit), or -1 and none for no limit.
 var memoryLimitRE = regexp.MustCompile(`^\s*(\d+(\.\d+)?\s*[A-Za-z]+|-1|(?i:none))\s*$`)
 
-// openStore opens the engine on path with the CLI's logger and progress,
-// creating the store unless readOnly. Commands that analyse ingested data
-// use openExisting instead.
-func (a *app) openStore(ctx context.Context, path string, readOnly bool) (*engine.Engine, error) {
-	return a.open(ctx, engine.Options{Path: path, ReadOnly: readOnly})
+// openStore opens the store at path read-write with the CLI's logger and
+// progress, creating it when missing: for the commands that bring data in.
+func (a *app) openStore(ctx context.Context, path string) (*engine.Engine, error) {
+	return a.open(ctx, engine.Options{Path: path})
 }
 
-// openExisting opens the store at path read-write, refusing a path with no
-// store rather than creating an empty one (where a mistyped --store would
-// otherwise give empty results).
-func (a *app) openExisting(ctx context.Context, path string) (*engine.Engine, error) {
-	e, err := a.open(ctx, engine.Options{Path: path, MustExist: true})
+// openExisting opens the store at path, read-only or not, refusing a path
+// with no store rather than creating an empty one: for the commands that
+// read or analyse ingested data, where a mistyped --store would otherwise
+// give empty results.
+func (a *app) openExisting(ctx context.Context, path string, readOnly bool) (*engine.Engine, error) {
+	e, err := a.open(ctx, engine.Options{Path: path, ReadOnly: readOnly, MustExist: true})
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, fmt.Errorf("%w (custnet ingest, or custnet run --store, creates one)", err)
 	}

@@ -66,7 +66,7 @@ Features:
 				}
 				opt.Config = cfg
 			}
-			e, err := a.openExisting(cmd.Context(), store)
+			e, err := a.openExisting(cmd.Context(), store, false)
 			if err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ extension (.parquet, .csv, .jsonl) unless --format says otherwise.`,
 			if err := checkOutDir(out); err != nil {
 				return err
 			}
-			e, err := a.openStore(cmd.Context(), store, true)
+			e, err := a.openExisting(cmd.Context(), store, true)
 			if err != nil {
 				return err
 			}

@@ -68,7 +68,7 @@ unless a host is given.`,
 			opt.OperatorToken = token
 			opt.Logger = a.log
 			ctx := cmd.Context()
-			e, err := a.openStore(ctx, store, false)
+			e, err := a.openStore(ctx, store)
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ revoked), and every ingest batch with its provenance counts.`,
 		Example: "  custnet stats --store shop.duckdb --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := a.openStore(cmd.Context(), store, true)
+			e, err := a.openExisting(cmd.Context(), store, true)
 			if err != nil {
 				return err
 			}
