@@ -16,7 +16,7 @@ type AnalyzeOptions struct {
 	// by far the costliest metric (see [Betweenness]).
 	SkipBetweenness bool
 	// TopPerCommunity is the number of nodes listed in CommunityMetrics.Top;
-	// 0 means 10.
+	// 0 means 10, a negative number none.
 	TopPerCommunity int
 	// Progress, when not nil, is called after each metric with the number
 	// of metrics done and the number to run.
@@ -224,15 +224,34 @@ func communityRows(u *undirected, com Communities, rank []float64, opts AnalyzeO
 		tot[c] += kx
 		m2 += kx
 	}
-	// Each community's top members by rank, ties by smaller index: a
-	// selection in one pass over the nodes in index order, keeping each
-	// community's best so far sorted (a later node displaces only a
-	// strictly smaller rank), rather than sorting every member.
-	best := make([][]int32, k)
-	for x, c := range com.Of {
-		if top <= 0 {
-			break
+	best := topByRank(com.Of, k, top, rank)
+	for c := range rows {
+		r := &rows[c]
+		r.ID, r.Size = int32(c), int(com.Size[c])
+		r.InternalEdges /= 2
+		if r.Size > 1 {
+			r.Density = float64(r.InternalEdges) / (float64(r.Size) * float64(r.Size-1) / 2)
 		}
+		if m2 > 0 {
+			f := tot[c] / m2
+			r.Modularity = in[c]/m2 - gamma*f*f
+		}
+		r.Top = best[c]
+	}
+	return rows
+}
+
+// topByRank returns each of the k communities' top members by decreasing
+// rank, ties by smaller index, at most top of them (none when top ≤ 0): a
+// selection in one pass over the nodes in index order that keeps each
+// community's best so far sorted (a later node displaces only a strictly
+// smaller rank), rather than a sort of every member.
+func topByRank(of []int32, k, top int, rank []float64) [][]int32 {
+	best := make([][]int32, k)
+	if top <= 0 {
+		return best
+	}
+	for x, c := range of {
 		b, r := best[c], rank[x]
 		if len(b) == top && r <= rank[b[top-1]] {
 			continue
@@ -248,18 +267,5 @@ func communityRows(u *undirected, com Communities, rank []float64, opts AnalyzeO
 		b[i] = int32(x)
 		best[c] = b
 	}
-	for c := range rows {
-		r := &rows[c]
-		r.ID, r.Size = int32(c), int(com.Size[c])
-		r.InternalEdges /= 2
-		if r.Size > 1 {
-			r.Density = float64(r.InternalEdges) / (float64(r.Size) * float64(r.Size-1) / 2)
-		}
-		if m2 > 0 {
-			f := tot[c] / m2
-			r.Modularity = in[c]/m2 - gamma*f*f
-		}
-		r.Top = best[c]
-	}
-	return rows
+	return best
 }

@@ -939,12 +939,13 @@ func TestAnalyze(t *testing.T) {
 			t.Errorf("progress calls %v", calls)
 		}
 	})
-	t.Run("each community lists its members of highest PageRank, ties by smaller index", func(t *testing.T) {
+	// Ties at the cut are the next subtest's: on this random graph the
+	// members that share a PageRank are not among a community's top three.
+	t.Run("each community lists its members of highest PageRank", func(t *testing.T) {
 		members := map[int32][]int32{}
 		for x, nm := range a.Nodes {
 			members[nm.Community] = append(members[nm.Community], int32(x))
 		}
-		ties := 0
 		for _, c := range a.Communities {
 			ms := members[c.ID]
 			slices.SortFunc(ms, func(x, y int32) int {
@@ -956,14 +957,6 @@ func TestAnalyze(t *testing.T) {
 			if want := ms[:min(3, len(ms))]; !slices.Equal(c.Top, want) {
 				t.Errorf("community %d: top %v, want %v", c.ID, c.Top, want)
 			}
-			for i := 1; i < len(ms); i++ {
-				if a.Nodes[ms[i]].PageRank == a.Nodes[ms[i-1]].PageRank {
-					ties++
-				}
-			}
-		}
-		if ties == 0 {
-			t.Error("no two members of a community share a PageRank: ties went untested")
 		}
 	})
 	t.Run("on equal PageRank the smaller indices are listed, in order", func(t *testing.T) {

@@ -552,31 +552,22 @@ func (L *level) aggregateBuckets(comm []int32, k int) *level {
 	parallel(context.Background(), len(b)-1, func(p int) {
 		adj := make([]int32, 0, (start[b[p+1]]-start[b[p]])/2)
 		w := make([]float64, 0, cap(adj))
-		nw := make([]float64, k)
-		seen := make([]bool, k)
-		touched := make([]int32, 0, 64)
+		s := newCommunitySums(k)
 		for c := b[p]; c < b[p+1]; c++ {
 			internal := 0.0
 			for j := start[c]; j < start[c+1]; j++ {
-				d := to[j]
-				if d == int32(c) {
+				if d := to[j]; d != int32(c) {
+					s.add(d, tw[j])
+				} else {
 					internal += tw[j]
-					continue
 				}
-				if !seen[d] {
-					seen[d] = true
-					nw[d] = 0
-					touched = append(touched, d)
-				}
-				nw[d] += tw[j]
 			}
 			A.loop[c] += internal / 2
-			for _, d := range touched {
+			for _, d := range s.order {
 				adj = append(adj, d)
-				w = append(w, nw[d])
-				seen[d] = false
+				w = append(w, s.sum[d])
 			}
-			touched = touched[:0]
+			s.clear()
 			A.off[c+1] = int64(len(adj)) // relative to the part; shifted below
 		}
 		out[p].adj, out[p].w = adj, w
@@ -641,6 +632,35 @@ func (L *level) aggregateDense(comm []int32, k int) *level {
 		}
 	}
 	return A
+}
+
+// communitySums sums weights per community in arrays of one entry per
+// community, keeping the communities met in order of first appearance;
+// clear empties only the entries used.
+type communitySums struct {
+	sum   []float64
+	seen  []bool
+	order []int32
+}
+
+func newCommunitySums(k int) *communitySums {
+	return &communitySums{sum: make([]float64, k), seen: make([]bool, k), order: make([]int32, 0, 64)}
+}
+
+func (s *communitySums) add(c int32, w float64) {
+	if !s.seen[c] {
+		s.seen[c] = true
+		s.sum[c] = 0
+		s.order = append(s.order, c)
+	}
+	s.sum[c] += w
+}
+
+func (s *communitySums) clear() {
+	for _, c := range s.order {
+		s.seen[c] = false
+	}
+	s.order = s.order[:0]
 }
 
 // commWeights sums the edge weights from one node to each neighbouring

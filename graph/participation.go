@@ -35,36 +35,25 @@ func Participation(ctx context.Context, g *Graph, of []int32) ([]float64, error)
 	// every core.
 	b := chunks(u.off, parWorkers(len(u.adj)))
 	err = parallel(ctx, len(b)-1, func(part int) {
-		nw := make([]float64, k)
-		seen := make([]bool, k)
-		touched := make([]int32, 0, 64)
+		s := newCommunitySums(int(k))
 		for x := b[part]; x < b[part+1]; x++ {
 			if x&0xffff == 0 && ctx.Err() != nil {
 				return
 			}
 			ki := 0.0
 			for j := u.off[x]; j < u.off[x+1]; j++ {
-				c := of[u.adj[j]]
-				if !seen[c] {
-					seen[c] = true
-					nw[c] = 0
-					touched = append(touched, c)
-				}
-				nw[c] += u.w[j]
+				s.add(of[u.adj[j]], u.w[j])
 				ki += u.w[j]
 			}
 			if ki > 0 {
-				s := 0.0
-				for _, c := range touched {
-					f := nw[c] / ki
-					s += f * f
+				sq := 0.0
+				for _, c := range s.order {
+					f := s.sum[c] / ki
+					sq += f * f
 				}
-				p[x] = 1 - s
+				p[x] = 1 - sq
 			}
-			for _, c := range touched {
-				seen[c] = false
-			}
-			touched = touched[:0]
+			s.clear()
 		}
 	})
 	if err != nil {
