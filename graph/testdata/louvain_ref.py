@@ -4,8 +4,9 @@ times and modularity beside a C implementation on the same graph.
 
     /usr/bin/python3 graph/testdata/louvain_ref.py edges.txt [algo ...]
 
-edges.txt holds "src dst" lines (whitespace separated, # comments
-allowed), as TestWriteBenchEdges in graph/bench_test.go writes them. The
+edges.txt holds "src dst" lines (whitespace or comma separated, #
+comments allowed; read by pagerank_ref.read_pairs), as TestWriteBenchEdges
+in graph/bench_test.go writes them. The
 graph is made undirected with parallel edges summed into weights and loops
 kept, which is graph.Louvain's undirected view. algo is "multilevel"
 (igraph's Louvain, community_multilevel) or "leiden" (community_leiden with
@@ -14,7 +15,7 @@ runs in a child process of its own so that a slow one can be stopped
 (CUSTNET_LOUVAIN_REF_TIMEOUT seconds, default 600). Prints one line per
 run: "<algo> <file> <nodes> <edges> <seconds> <modularity> <communities>",
 or "<algo> <file> timeout <seconds>". Only the community call is timed.
-Needs Debian's python3-igraph and python3-numpy.
+Needs Debian's python3-igraph.
 """
 import os
 import subprocess
@@ -24,11 +25,10 @@ import time
 
 def run(path, algo):
     import igraph as ig
-    import numpy as np
+    from pagerank_ref import read_pairs  # beside this file
 
-    pairs = np.loadtxt(path, dtype=np.int64, comments="#", ndmin=2)
-    n = int(pairs.max()) + 1 if len(pairs) else 0
-    g = ig.Graph(n=n, edges=pairs, directed=False)
+    src, dst = read_pairs(path)
+    g = ig.Graph(n=max(src + dst, default=-1) + 1, edges=list(zip(src, dst)), directed=False)
     g.es["weight"] = 1.0
     g.simplify(multiple=True, loops=False, combine_edges="sum")
     start = time.perf_counter()
@@ -58,6 +58,8 @@ def main():
             subprocess.run([sys.executable, __file__, path, algo], env=env, check=True, timeout=limit)
         except subprocess.TimeoutExpired:
             print(f"{algo} {os.path.basename(path)} timeout {limit:g}", flush=True)
+        except subprocess.CalledProcessError as e:
+            sys.exit(e.returncode)  # the child has said why
 
 
 if __name__ == "__main__":
