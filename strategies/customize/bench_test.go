@@ -98,24 +98,12 @@ func BenchmarkEpoch(b *testing.B) {
 			b.Run(fmt.Sprintf("model=%s/workers=%d/data=ml100k", o.Name(), w), func(b *testing.B) {
 				o.Workers = w
 				s := newSGD(splits[0].Train, o.withDefaults())
-				tasks := make([]chan int, s.nb)
-				done := make(chan struct{}, s.nb)
-				for w := range s.nb {
-					tasks[w] = make(chan int)
-					go func() {
-						for sub := range tasks[w] {
-							s.subEpoch(sub, w)
-							done <- struct{}{}
-						}
-					}()
-				}
+				tasks, done, stop := s.startWorkers()
 				b.ReportAllocs()
 				for b.Loop() {
 					s.epoch(tasks, done)
 				}
-				for _, c := range tasks {
-					close(c)
-				}
+				stop()
 				b.ReportMetric(float64(splits[0].Train.Len())*float64(b.N)/b.Elapsed().Seconds(), "ratings/s")
 			})
 		}

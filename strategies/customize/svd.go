@@ -480,8 +480,25 @@ func (s *sgd) run(ctx context.Context) error {
 		}
 		return nil
 	}
-	tasks := make([]chan int, s.nb)
-	done := make(chan struct{}, s.nb)
+	tasks, done, stop := s.startWorkers()
+	defer stop()
+	for e := range s.o.Epochs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		s.epoch(tasks, done)
+		s.epochDone(e, t0)
+	}
+	return nil
+}
+
+// startWorkers starts the nb persistent workers of [sgd.epoch]: worker w
+// runs its block of each sub-epoch sent on tasks[w] and then signals done.
+// stop ends them and waits for them.
+func (s *sgd) startWorkers() (tasks []chan int, done chan struct{}, stop func()) {
+	tasks = make([]chan int, s.nb)
+	done = make(chan struct{}, s.nb)
 	var wg sync.WaitGroup
 	for w := range s.nb {
 		tasks[w] = make(chan int)
@@ -494,21 +511,12 @@ func (s *sgd) run(ctx context.Context) error {
 			}
 		}()
 	}
-	defer func() {
+	return tasks, done, func() {
 		for _, c := range tasks {
 			close(c)
 		}
 		wg.Wait()
-	}()
-	for e := range s.o.Epochs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		t0 := time.Now()
-		s.epoch(tasks, done)
-		s.epochDone(e, t0)
 	}
-	return nil
 }
 
 // epochDone reports epoch e, started at t0, to the OnEpoch callback.
