@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/custnet/custnet/internal/rss"
 )
 
 // Split is one train/test split of an evaluation. Test ratings use the
@@ -141,7 +143,7 @@ func Evaluate(ctx context.Context, alg Algorithm, splits []Split, opts EvalOptio
 		if err != nil {
 			return res, fmt.Errorf("evaluate %s on %s: %w", alg.Name(), sp.Name, err)
 		}
-		sr.PeakRSS = peakRSS()
+		sr.PeakRSS = rss.Peak()
 		res.PerSplit = append(res.PerSplit, sr)
 		res.FitSeconds += sr.FitSeconds
 		res.TestSeconds += sr.TestSeconds

@@ -1,18 +1,16 @@
 package customize
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/custnet/custnet/datasets"
+	"github.com/custnet/custnet/internal/rss"
 )
 
 // BenchmarkNetflix is a scale run, not a test: it generates a rating set of
@@ -32,7 +30,7 @@ func BenchmarkNetflix(b *testing.B) {
 	}
 	ctx := context.Background()
 	logf := func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "netflix: %s (peak RSS %.2f GB)\n", fmt.Sprintf(format, args...), float64(procStatusKB(b, "VmHWM"))/1e6)
+		fmt.Fprintf(os.Stderr, "netflix: %s (peak RSS %.2f GB)\n", fmt.Sprintf(format, args...), float64(rss.Peak())/1e9)
 	}
 	for b.Loop() {
 		const nu, ni = 480189, 17770
@@ -104,7 +102,7 @@ func BenchmarkNetflix(b *testing.B) {
 		b.ReportMetric(oracle, "planted-rmse")
 		b.ReportMetric(baseRMSE, "baseline-rmse")
 		b.ReportMetric(svdRMSE, "svd-rmse")
-		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1e3, "peak-rss-MB")
+		b.ReportMetric(float64(rss.Peak())/1e6, "peak-rss-MB")
 		if svdRMSE >= baseRMSE {
 			b.Errorf("svd test RMSE %.4f does not beat baseline's %.4f", svdRMSE, baseRMSE)
 		}
@@ -119,27 +117,4 @@ func rmse(test []Rating, predict func(u, i int32) float32) float64 {
 		s += d * d
 	}
 	return math.Sqrt(s / float64(len(test)))
-}
-
-// procStatusKB returns a "kB" field of /proc/self/status, such as VmHWM
-// (peak resident memory), or 0 where there is none.
-func procStatusKB(tb testing.TB, field string) int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name != field {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		if err != nil {
-			tb.Fatalf("/proc/self/status %s: %v", field, err)
-		}
-		return kb
-	}
-	return 0
 }

@@ -1,0 +1,45 @@
+// Package rss reads the process's peak resident memory (Linux VmHWM) and
+// resets it, so that one benchmark process can report the peak of each of
+// its sizes rather than of the whole run.
+package rss
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+)
+
+// Peak returns the process's peak resident set size in bytes since it
+// started or since the last [ResetPeak], from /proc/self/status (VmHWM);
+// 0 where the system does not say.
+func Peak() int64 { return statusBytes("VmHWM:") }
+
+// Current returns the process's resident set size in bytes (VmRSS), 0
+// where the system does not say.
+func Current() int64 { return statusBytes("VmRSS:") }
+
+// ResetPeak sets the peak to the current resident set size (Linux 4.0 and
+// later: "5" written to /proc/self/clear_refs) and reports whether it
+// could.
+func ResetPeak() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// statusBytes returns the "kB" field of /proc/self/status that starts with
+// prefix, in bytes, or 0.
+func statusBytes(prefix string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte(prefix)); ok {
+			kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(v), []byte("kB")))), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,43 @@
+package rss
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+// TestPeakFollowsTouchedMemory touches 256 MiB, frees it, resets the peak
+// and touches 64 MiB: the first peak must cover the 256 MiB and the second
+// must not (the reset brought it back to the current size).
+func TestPeakFollowsTouchedMemory(t *testing.T) {
+	if Peak() == 0 {
+		t.Skip("no /proc/self/status VmHWM on this system")
+	}
+	const big, small = 256 << 20, 64 << 20
+	touch := func(n int) int64 {
+		base := Current()
+		b := make([]byte, n)
+		for i := 0; i < n; i += 4096 {
+			b[i] = 1
+		}
+		grew := Peak() - base
+		runtime.KeepAlive(b)
+		return grew
+	}
+	if grew := touch(big); grew < big*9/10 {
+		t.Fatalf("peak grew by %d MiB over touching %d MiB", grew>>20, big>>20)
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	if !ResetPeak() {
+		t.Skip("cannot reset the peak here (/proc/self/clear_refs)")
+	}
+	before := Peak()
+	if cur := Current(); before > cur+cur/10 {
+		t.Fatalf("after ResetPeak, peak %d MiB is not the current %d MiB", before>>20, cur>>20)
+	}
+	grew := touch(small)
+	if grew < small*9/10 || grew > big*3/4 {
+		t.Fatalf("after ResetPeak, peak grew by %d MiB over touching %d MiB (want about %d)", grew>>20, small>>20, small>>20)
+	}
+}
