@@ -10,7 +10,9 @@ Prints, one per line, "<impl> <dataset> <nodes> <edges> <seconds>":
   * igraph Graph.pagerank (PRPACK, damping 0.85, directed) on the edge list
     given as argument (whitespace or comma separated "src dst" lines, #
     comments allowed), when one is given, and on wiki-Vote.
-Only the PageRank call is timed, not reading or graph construction.
+Only the PageRank call is timed, not reading or graph construction; with
+CUSTNET_PAGERANK_REPEAT=N (default 1) it runs N times and prints the
+fastest.
 """
 import os
 import sys
@@ -34,13 +36,21 @@ def read_pairs(path):
     return src, dst
 
 
+def fastest(call):
+    best = None
+    for _ in range(max(1, int(os.environ.get("CUSTNET_PAGERANK_REPEAT", "1")))):
+        t = time.perf_counter()
+        call()
+        best = min(best or float("inf"), time.perf_counter() - t)
+    return best
+
+
 def time_networkx(name, src, dst):
     import networkx as nx
     g = nx.DiGraph()
     g.add_edges_from(zip(src, dst))
-    t = time.perf_counter()
-    nx.pagerank(g, alpha=0.85, tol=1e-10 / g.number_of_nodes(), max_iter=1000)
-    print("networkx", name, g.number_of_nodes(), g.number_of_edges(), "%.4f" % (time.perf_counter() - t))
+    sec = fastest(lambda: nx.pagerank(g, alpha=0.85, tol=1e-10 / g.number_of_nodes(), max_iter=1000))
+    print("networkx", name, g.number_of_nodes(), g.number_of_edges(), "%.4f" % sec)
 
 
 def time_igraph(name, src, dst):
@@ -50,9 +60,8 @@ def time_igraph(name, src, dst):
         ids.setdefault(x, len(ids))
     g = ig.Graph(n=len(ids), edges=[(ids[a], ids[b]) for a, b in zip(src, dst)], directed=True)
     g.simplify(multiple=True, loops=False)
-    t = time.perf_counter()
-    g.pagerank(damping=0.85, directed=True)
-    print("igraph", name, g.vcount(), g.ecount(), "%.4f" % (time.perf_counter() - t))
+    sec = fastest(lambda: g.pagerank(damping=0.85, directed=True))
+    print("igraph", name, g.vcount(), g.ecount(), "%.4f" % sec)
 
 
 if __name__ == "__main__":
