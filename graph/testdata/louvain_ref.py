@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Time igraph's Louvain and Leiden on an edge list, to set graph.Louvain's
-times and modularity beside a C implementation on the same graph.
+"""Time igraph's Louvain and Leiden, and leidenalg's Leiden, on an edge
+list, to set graph.Louvain's times and modularity beside C and C++
+implementations on the same graph.
 
     /usr/bin/python3 graph/testdata/louvain_ref.py edges.txt [algo ...]
 
@@ -9,8 +10,11 @@ comments allowed; read by pagerank_ref.read_pairs), as TestWriteBenchEdges
 in graph/bench_test.go writes them. The
 graph is made undirected with parallel edges summed into weights and loops
 kept, which is graph.Louvain's undirected view. algo is "multilevel"
-(igraph's Louvain, community_multilevel) or "leiden" (community_leiden with
-the modularity objective, iterated until stable); both by default. Each
+(igraph's Louvain, community_multilevel), "leiden" (community_leiden with
+the modularity objective, iterated until stable) or "leidenalg" (Traag's
+C++ leidenalg, ModularityVertexPartition, its default two iterations,
+seed 1; needs Debian's python3-leidenalg); multilevel and leiden by
+default. Each
 runs in a child process of its own so that a slow one can be stopped
 (CUSTNET_LOUVAIN_REF_TIMEOUT seconds, default 600). Prints one line per
 run: "<algo> <file> <nodes> <edges> <seconds> <modularity> <communities>",
@@ -34,6 +38,9 @@ def run(path, algo):
     start = time.perf_counter()
     if algo == "leiden":
         c = g.community_leiden(objective_function="modularity", weights="weight", n_iterations=-1)
+    elif algo == "leidenalg":
+        import leidenalg
+        c = leidenalg.find_partition(g, leidenalg.ModularityVertexPartition, weights="weight", n_iterations=2, seed=1)
     else:
         c = g.community_multilevel(weights="weight")
     secs = time.perf_counter() - start
@@ -49,8 +56,8 @@ def main():
         run(path, algos[0])
         return
     for algo in algos:
-        if algo not in ("multilevel", "leiden"):
-            sys.exit(f"louvain_ref.py: unknown algo {algo!r} (want multilevel or leiden)")
+        if algo not in ("multilevel", "leiden", "leidenalg"):
+            sys.exit(f"louvain_ref.py: unknown algo {algo!r} (want multilevel, leiden or leidenalg)")
     limit = float(os.environ.get("CUSTNET_LOUVAIN_REF_TIMEOUT", "600"))
     for algo in algos:
         env = dict(os.environ, _LOUVAIN_REF_CHILD="1")
