@@ -2,14 +2,17 @@ package benchmarks
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/custnet/custnet/engine"
+	"github.com/custnet/custnet/internal/rss"
 )
 
 // peerLinksPerCustomer is how many connect/collaborate events (links) the
@@ -104,11 +107,19 @@ func (c *stepClock) add(name string, d time.Duration) {
 // (engine.BuildGraph) from a cached store of generated events whose
 // customer count is scaled so the network has about `links` peer links
 // (before the consent gate drops the refusers' links), and reports each
-// step's seconds per op.
+// step's seconds per op. It also reports the graph issue's steps together
+// (issue-steps-s: load, PageRank, components, k-core and Louvain), the
+// process's peak resident memory over the BuildGraph calls (peak-rss-MB,
+// DuckDB's included; the store is built before the peak is reset) and,
+// from the second size on, the growth exponents of both against the size
+// before (log(t₂/t₁)/log(e₂/e₁) over the network's edges; 1 is linear).
 func BenchmarkGraph(b *testing.B) {
+	type size struct{ edges, sec, peakMB float64 }
+	var prev *size
 	for _, links := range []int64{100_000, 1_000_000, 10_000_000} {
 		b.Run("links="+human(links), func(b *testing.B) {
 			store := graphStore(b, links)
+			peak := rss.Measure()
 			var clk *stepClock // the current op's clock; progress comes on the calling goroutine
 			e, err := engine.Open(ctx, engine.Options{Path: store, Progress: func(p engine.Progress) { clk.progress(p) }})
 			if err != nil {
@@ -130,14 +141,38 @@ func BenchmarkGraph(b *testing.B) {
 				}
 			}
 			var line []string
+			cur := &size{edges: float64(res.Summary.Edges), peakMB: float64(peak()) / 1e6}
 			for _, s := range total.order {
 				sec := total.steps[s].Seconds() / float64(b.N)
 				b.ReportMetric(sec, s+"-s")
 				line = append(line, fmt.Sprintf("%s %.2fs", s, sec))
+				if slices.Contains(issueSteps, s) {
+					cur.sec += sec
+				}
 			}
+			b.ReportMetric(cur.sec, "issue-steps-s")
 			b.ReportMetric(float64(res.Summary.Edges), "edges")
 			b.ReportMetric(float64(res.Summary.Nodes), "nodes")
-			b.Logf("nodes %d, edges %d: %s", res.Summary.Nodes, res.Summary.Edges, strings.Join(line, ", "))
+			if cur.peakMB > 0 {
+				b.ReportMetric(cur.peakMB, "peak-rss-MB")
+			}
+			grow := ""
+			if prev != nil {
+				exp := func(x, y float64) float64 { return math.Log(y/x) / math.Log(cur.edges/prev.edges) }
+				b.ReportMetric(exp(prev.sec, cur.sec), "time-growth-exp")
+				grow = fmt.Sprintf("; growth exponents: time %.2f", exp(prev.sec, cur.sec))
+				if cur.peakMB > 0 && prev.peakMB > 0 {
+					b.ReportMetric(exp(prev.peakMB, cur.peakMB), "rss-growth-exp")
+					grow += fmt.Sprintf(", memory %.2f", exp(prev.peakMB, cur.peakMB))
+				}
+			}
+			prev = cur
+			b.Logf("nodes %d, edges %d: %s; issue steps %.2fs, peak RSS %.0f MB%s", res.Summary.Nodes, res.Summary.Edges, strings.Join(line, ", "), cur.sec, cur.peakMB, grow)
 		})
 	}
 }
+
+// issueSteps are the steps the graph issue's speed goals name: build
+// (here "load": the SQL and the CSR), PageRank, components, k-core and
+// Louvain.
+var issueSteps = []string{"load", "pagerank", "components", "kcore", "louvain"}

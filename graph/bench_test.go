@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -264,7 +262,7 @@ func BenchmarkPipeline(b *testing.B) {
 	var prev *pipelineSize
 	forSizesIn(b, pipelineSizes(), func(b *testing.B, n, m int) {
 		dropBenchFixtures()
-		peak := measurePeak()
+		peak := rss.Measure()
 		el := powerLawEdges(n, m)
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -299,7 +297,7 @@ func BenchmarkPipeline(b *testing.B) {
 			lap("louvain")
 			reportLouvainWork(b, "louvain-", com)
 		}
-		cur := &pipelineSize{edges: m, sec: b.Elapsed().Seconds() / float64(b.N), peakMB: peak()}
+		cur := &pipelineSize{edges: m, sec: b.Elapsed().Seconds() / float64(b.N), peakMB: float64(peak()) / 1e6}
 		if cur.peakMB > 0 {
 			b.ReportMetric(cur.peakMB, "peak-rss-MB")
 		}
@@ -332,18 +330,6 @@ func dropBenchFixtures() {
 	defer benchMu.Unlock()
 	clear(benchEdges)
 	clear(benchGraphs)
-}
-
-// measurePeak returns the garbage to the system, resets the process's peak
-// resident memory and returns a function giving the peak since, in MB (0
-// where the system cannot reset or report it).
-func measurePeak() func() float64 {
-	runtime.GC()
-	debug.FreeOSMemory()
-	if !rss.ResetPeak() {
-		return func() float64 { return 0 }
-	}
-	return func() float64 { return float64(rss.Peak()) / 1e6 }
 }
 
 // BenchmarkBetweenness times sampled betweenness with 20 pivots on the

@@ -6,6 +6,8 @@ package rss
 import (
 	"bytes"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 )
 
@@ -23,6 +25,19 @@ func Current() int64 { return statusBytes("VmRSS:") }
 // could.
 func ResetPeak() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// Measure returns the Go heap's garbage to the system, resets the peak and
+// returns a function giving the peak since, in bytes: the peak of the work
+// done between the two calls, over what was resident before it. The
+// function returns 0 where the peak cannot be reset or read.
+func Measure() func() int64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	if !ResetPeak() {
+		return func() int64 { return 0 }
+	}
+	return Peak
 }
 
 // statusBytes returns the "kB" field of /proc/self/status that starts with
