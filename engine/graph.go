@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -29,7 +30,9 @@ type GraphOptions struct {
 	// Kind is GraphCustomer, GraphBipartite or GraphCoActivity. Zero: customer.
 	Kind string
 	// HalfLife, when positive, decays each peer event's weight with its
-	// age: w = 2^(-age/HalfLife). Zero: every event weighs 1.
+	// age before the latest dated peer event: w = 2^(-age/HalfLife); an
+	// event without a time weighs 1. Zero: every event weighs 1. Only the
+	// customer network has it; the other kinds refuse it.
 	HalfLife time.Duration
 	// K is the number of neighbours per customer in the co-activity
 	// projection. Zero: 20.
@@ -94,6 +97,9 @@ func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult
 	case GraphCustomer:
 		ids, g, err = e.customerNetwork(ctx, opt)
 	case GraphBipartite, GraphCoActivity:
+		if opt.HalfLife != 0 {
+			return nil, errorf(KindBadInput, op, "a half-life applies to the customer network only, not to the %s graph", opt.Kind)
+		}
 		ids, g, err = e.itemGraph(ctx, opt)
 	default:
 		return nil, errorf(KindBadInput, op, "unknown graph kind %q (want customer, bipartite or coactivity)", opt.Kind)
@@ -199,7 +205,8 @@ func topByPageRank(nodes []graph.NodeMetrics, ids []string, k int) []NodeRow {
 // table, the node candidates of a graph.
 var gActiveSQL = `CREATE OR REPLACE TEMP TABLE g_active AS ` + activeSQL("analytics")
 
-// customerNetwork reads peer links between consented customers.
+// customerNetwork reads the peer links (connect and collaborate actions
+// with a peer) between consented customers.
 func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]string, *graph.Graph, error) {
 	var ids []string
 	var ev graph.PeerEvents
@@ -210,7 +217,7 @@ func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]strin
 				SELECT e.customer_id AS src, e.peer_id AS dst, epoch(e.at)::BIGINT AS t FROM events e
 				SEMI JOIN g_active a ON a.customer_id = e.customer_id
 				SEMI JOIN g_active b ON b.customer_id = e.peer_id
-				WHERE e.peer_id IS NOT NULL`,
+				WHERE e.peer_id IS NOT NULL AND e.action IN (` + peerActionsSQL() + `)`,
 			`CREATE OR REPLACE TEMP TABLE g_nodes AS
 				SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx
 				FROM (SELECT src AS id FROM g_edges UNION SELECT dst FROM g_edges)`,
@@ -224,7 +231,7 @@ func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]strin
 		if ids, err = readIDs(ctx, ar, `SELECT id FROM g_nodes ORDER BY idx`); err != nil {
 			return err
 		}
-		err = readInt32Pairs(ctx, ar, `SELECT s.idx, d.idx, COALESCE(t, 0) FROM g_edges
+		err = readInt32Pairs(ctx, ar, `SELECT s.idx, d.idx, COALESCE(t, `+strconv.FormatInt(graph.NoTime, 10)+`) FROM g_edges
 			JOIN g_nodes s ON s.id = g_edges.src JOIN g_nodes d ON d.id = g_edges.dst`,
 			func(a, b []int32, t []int64) {
 				ev.Src = append(ev.Src, a...)

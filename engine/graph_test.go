@@ -3,9 +3,12 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custnet/custnet/internal/dstest"
 )
@@ -124,5 +127,65 @@ func storedCommunitiesMatch(t *testing.T, e *Engine, kind string, res *GraphResu
 	}
 	if stored != len(res.Communities) {
 		t.Errorf("%d %s communities stored, the result has %d", stored, kind, len(res.Communities))
+	}
+}
+
+// TestCustomerNetworkLinks checks which events become links and how a
+// half-life weighs them, on a hand-made store: a peer on a view or a
+// purchase is not a link; trust, follow and answer are; with a 90-day
+// half-life a trust 91 days before the latest dated link (2024-01-01 to
+// 2024-04-01, a leap year) weighs 2^(-91/90) and an undated one 1.
+func TestCustomerNetworkLinks(t *testing.T) {
+	ctx := context.Background()
+	events := filepath.Join(t.TempDir(), "ev.csv")
+	write(t, events, "customer_id,action,at,channel,item_id,peer_id,value\n"+
+		"a,trust,2024-01-01T00:00:00Z,web,,b,1\n"+
+		"a,trust,2024-04-01T00:00:00Z,web,,b,1\n"+
+		"b,follow,2024-04-01T00:00:00Z,web,,c,\n"+
+		"c,answer,2024-03-01T00:00:00Z,web,i1,a,\n"+
+		"d,trust,,web,,a,\n"+
+		"a,view,2024-04-01T00:00:00Z,web,i1,c,30\n"+
+		"c,purchase,2024-04-01T00:00:00Z,web,i2,d,9\n")
+	e, _ := newTestEngine(t)
+	if _, err := e.Ingest(ctx, IngestOptions{Path: events, Format: "events", AssumeConsent: []string{"analytics"}}); err != nil {
+		t.Fatal(err)
+	}
+	outStrength := func(opt GraphOptions) map[string]float64 {
+		t.Helper()
+		res, err := e.BuildGraph(ctx, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Summary.Edges != 4 {
+			t.Errorf("%v: %d edges, want 4 (a→b, b→c, c→a, d→a)", opt.HalfLife, res.Summary.Edges)
+		}
+		got := map[string]float64{}
+		rows, err := e.db.QueryContext(ctx, `SELECT customer_id, out_strength FROM graph_metrics WHERE kind = 'customer'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var s float64
+			if err := rows.Scan(&id, &s); err != nil {
+				t.Fatal(err)
+			}
+			got[id] = s
+		}
+		return got
+	}
+	if got, want := outStrength(GraphOptions{}), map[string]float64{"a": 2, "b": 1, "c": 1, "d": 1}; !maps.Equal(got, want) {
+		t.Errorf("counts: out-strengths %v, want %v", got, want)
+	}
+	got := outStrength(GraphOptions{HalfLife: 90 * 24 * time.Hour})
+	want := map[string]float64{"a": 1 + math.Exp2(-91.0/90), "b": 1, "c": math.Exp2(-31.0 / 90), "d": 1}
+	for id, w := range want {
+		if math.Abs(got[id]-w) > 1e-12 {
+			t.Errorf("half-life 90d: out-strength of %s = %v, want %v", id, got[id], w)
+		}
+	}
+	if _, err := e.BuildGraph(ctx, GraphOptions{Kind: GraphBipartite, HalfLife: time.Hour}); err == nil || !strings.Contains(err.Error(), "customer network only") {
+		t.Errorf("bipartite graph with a half-life: %v, want a refusal", err)
 	}
 }

@@ -142,6 +142,19 @@ func TestCustomerNetwork(t *testing.T) {
 			t.Errorf("weight 0→1 = %v, want 1/2 + 1/4 + 1/8", w[0])
 		}
 	})
+	t.Run("an event without a time weighs 1 and does not set the latest time", func(t *testing.T) {
+		ev := PeerEvents{Src: []int32{0, 0, 1}, Dst: []int32{1, 1, 0}, Time: []int64{10 * day, 9 * day, NoTime}}
+		g, err := NewCustomerNetwork(ctx, 2, ev, NetworkOptions{HalfLife: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, w := g.Out(0); math.Abs(w[0]-1.5) > 1e-15 {
+			t.Errorf("weight 0→1 = %v, want 1 + 1/2 (the latest dated event is day 10)", w[0])
+		}
+		if _, w := g.Out(1); w[0] != 1 {
+			t.Errorf("weight of an undated event = %v, want 1", w[0])
+		}
+	})
 	t.Run("a half-life without times is an error", func(t *testing.T) {
 		if _, err := NewCustomerNetwork(ctx, 2, PeerEvents{Src: []int32{0}, Dst: []int32{1}}, NetworkOptions{HalfLife: time.Hour}); err == nil {
 			t.Error("no error")

@@ -9,11 +9,17 @@ import (
 
 // PeerEvents are customer→customer actions (a referral, a message, a
 // trust statement) over dense customer indices. Time, when not nil, holds
-// each event's Unix time in seconds and is required when a half-life is set.
+// each event's Unix time in seconds, or NoTime for an event without one,
+// and is required when a half-life is set.
 type PeerEvents struct {
 	Src, Dst []int32
 	Time     []int64
 }
+
+// NoTime in PeerEvents.Time marks an event without a time: with a
+// half-life it weighs 1 (its age is unknown, so it is not decayed) and it
+// does not count for the latest event time.
+const NoTime = math.MinInt64
 
 // NetworkOptions configure [NewCustomerNetwork].
 type NetworkOptions struct {
@@ -23,7 +29,7 @@ type NetworkOptions struct {
 	// so an edge's weight is the number of events on it.
 	HalfLife time.Duration
 	// Now is the reference time for ages. The zero value means the latest
-	// event time in the input.
+	// event time in the input (events without a time aside).
 	Now time.Time
 }
 
@@ -52,11 +58,12 @@ func NewCustomerNetwork(ctx context.Context, n int, ev PeerEvents, opts NetworkO
 	return g, nil
 }
 
-// decay returns 2^(-age/halfLife) per event time (Unix seconds).
+// decay returns 2^(-age/halfLife) per event time (Unix seconds), 1 for
+// NoTime.
 func decay(ts []int64, halfLife time.Duration, now time.Time) []float64 {
 	var ref int64
 	if now.IsZero() {
-		ref = math.MinInt64
+		ref = NoTime
 		for _, t := range ts {
 			ref = max(ref, t)
 		}
@@ -66,6 +73,10 @@ func decay(ts []int64, halfLife time.Duration, now time.Time) []float64 {
 	h := halfLife.Seconds()
 	w := make([]float64, len(ts))
 	for i, t := range ts {
+		if t == NoTime {
+			w[i] = 1
+			continue
+		}
 		age := float64(ref - t)
 		if age < 0 {
 			age = 0

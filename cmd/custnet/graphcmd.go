@@ -59,6 +59,14 @@ coactivity (customers linked by shared items, top-k cosine on IDF weights).`,
 			if s.Edges == 0 && res.Kind == engine.GraphCustomer {
 				fmt.Fprintln(a.stdout, "  the data has no customer-to-customer links (trust, follow, reply...); try --kind coactivity")
 			}
+			switch b := s.Betweenness; {
+			case b == nil:
+				fmt.Fprintln(a.stdout, "  betweenness: skipped")
+			case b.Pivots == 0:
+				fmt.Fprintln(a.stdout, "  betweenness: exact")
+			default:
+				fmt.Fprintf(a.stdout, "  betweenness: sampled from %d pivots, error at most %.3g per customer with probability %.2f\n", b.Pivots, b.Epsilon, b.Confidence)
+			}
 			for i, n := range res.Top {
 				if i == 5 {
 					break
@@ -71,7 +79,7 @@ coactivity (customers linked by shared items, top-k cosine on IDF weights).`,
 	storeFlag(cmd, &store)
 	f := cmd.Flags()
 	f.StringVar(&kind, "kind", "customer", "graph kind: customer, bipartite or coactivity")
-	f.Var(daysFlag{&halfLife}, "half-life", "decay link weights with this half-life, e.g. 90d; 0 counts links")
+	f.Var(daysFlag{&halfLife}, "half-life", "customer network only: decay each link by its age before the latest dated link with this half-life, e.g. 90d (undated links count 1); 0 counts links")
 	f.IntVar(&k, "k", 20, "neighbours per customer in the coactivity projection")
 	f.Uint64Var(&seed, "seed", 1, "seed of Louvain's node order")
 	f.BoolVar(&noBetween, "skip-betweenness", false, "skip betweenness centrality (the costliest metric)")
