@@ -146,7 +146,7 @@ func RunPipeline(ctx context.Context, opts PipelineOptions) (*PipelineResult, er
 	}
 	res.Outputs = append(res.Outputs, statsPath)
 	if err := step("graph", func() (string, error) {
-		g, err := e.BuildGraph(ctx, GraphOptions{Kind: GraphCustomer, ExactBetweenness: 5000})
+		g, err := e.BuildGraph(ctx, GraphOptions{Kind: GraphCustomer})
 		if err != nil {
 			return "", err
 		}

@@ -220,3 +220,31 @@ func TestServeHelpShowsTheRequestBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphSaysHowBetweennessWasComputed runs custnet graph on FilmTrust's
+// trust links (874 customers: exact betweenness) and checks that the text
+// says so, that --skip-betweenness says it was skipped, and that a
+// half-life on an item graph is refused.
+func TestGraphSaysHowBetweennessWasComputed(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "ft.duckdb")
+	code, out, errOut := runCLI(t, "ingest", "--store", store, "--format", "filmtrust", "--assume-consent", "analytics", dstest.Path(t, "filmtrust", "trust.txt"))
+	if code != 0 {
+		t.Fatalf("ingest exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "betweenness: exact"},
+		{[]string{"--skip-betweenness"}, "betweenness: skipped"},
+	} {
+		code, out, errOut := runCLI(t, append([]string{"graph", "--store", store}, c.args...)...)
+		if code != 0 || !strings.Contains(out, "874 nodes, 1853 edges") || !strings.Contains(out, c.want) {
+			t.Errorf("graph %v: exit %d, want %q\n%s\n%s", c.args, code, c.want, out, errOut)
+		}
+	}
+	code, _, errOut = runCLI(t, "graph", "--store", store, "--kind", "bipartite", "--half-life", "90d")
+	if code == 0 || !strings.Contains(errOut, "customer network only") {
+		t.Errorf("bipartite graph with --half-life: exit %d\n%s", code, errOut)
+	}
+}
