@@ -120,9 +120,12 @@ type moveWork struct {
 // index order and need no copy), and sums a node's weights per neighbouring
 // community in a small table sized to its degree rather than in arrays of
 // n entries. How many sweeps and levels a graph needs depends on its
-// structure: on the benchmark's power-law graphs the adjacency entries read
-// per entry grow from 14 at 1M edges to 20 at 10M and 27 at 30M, so the
-// time grows faster than m. The copy adds O(n + m) memory, and so does
+// structure: on the benchmark's power-law graphs, which have no
+// communities, level 0 snowballs into a few giant communities that leave
+// the nodes split between them on their own, and the adjacency entries
+// read per entry grow from 14 at 1M edges to 20 at 10M and 27 at 30M, so
+// the time grows faster than m (leidenalg's and igraph's grow faster
+// still, benchmarks/RESULTS.md). The copy adds O(n + m) memory, and so does
 // aggregating a level into many communities while it runs. A graph with no
 // edge weight leaves every node in its own community, Q = 0.
 func Louvain(ctx context.Context, g *Graph, opts LouvainOptions) (Communities, error) {
