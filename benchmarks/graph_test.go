@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/custnet/custnet/engine"
+	"github.com/custnet/custnet/internal/growth"
 	"github.com/custnet/custnet/internal/rss"
 )
 
@@ -114,8 +114,7 @@ func (c *stepClock) add(name string, d time.Duration) {
 // from the second size on, the growth exponents of both against the size
 // before (log(t₂/t₁)/log(e₂/e₁) over the network's edges; 1 is linear).
 func BenchmarkGraph(b *testing.B) {
-	type size struct{ edges, sec, peakMB float64 }
-	var prev *size
+	var sizes growth.Series
 	for _, links := range []int64{100_000, 1_000_000, 10_000_000} {
 		b.Run("links="+human(links), func(b *testing.B) {
 			store := graphStore(b, links)
@@ -141,33 +140,24 @@ func BenchmarkGraph(b *testing.B) {
 				}
 			}
 			var line []string
-			cur := &size{edges: float64(res.Summary.Edges), peakMB: float64(peak()) / 1e6}
+			steps := 0.0 // the issue's steps
 			for _, s := range total.order {
 				sec := total.steps[s].Seconds() / float64(b.N)
 				b.ReportMetric(sec, s+"-s")
 				line = append(line, fmt.Sprintf("%s %.2fs", s, sec))
 				if slices.Contains(issueSteps, s) {
-					cur.sec += sec
+					steps += sec
 				}
 			}
-			b.ReportMetric(cur.sec, "issue-steps-s")
+			b.ReportMetric(steps, "issue-steps-s")
 			b.ReportMetric(float64(res.Summary.Edges), "edges")
 			b.ReportMetric(float64(res.Summary.Nodes), "nodes")
-			if cur.peakMB > 0 {
-				b.ReportMetric(cur.peakMB, "peak-rss-MB")
+			peakMB := float64(peak()) / 1e6
+			msg := fmt.Sprintf("nodes %d, edges %d: %s; issue steps %.2fs, peak RSS %.0f MB", res.Summary.Nodes, res.Summary.Edges, strings.Join(line, ", "), steps, peakMB)
+			if grow := sizes.Next(b, float64(res.Summary.Edges), steps, peakMB); grow != "" {
+				msg += "; " + grow
 			}
-			grow := ""
-			if prev != nil {
-				exp := func(x, y float64) float64 { return math.Log(y/x) / math.Log(cur.edges/prev.edges) }
-				b.ReportMetric(exp(prev.sec, cur.sec), "time-growth-exp")
-				grow = fmt.Sprintf("; growth exponents: time %.2f", exp(prev.sec, cur.sec))
-				if cur.peakMB > 0 && prev.peakMB > 0 {
-					b.ReportMetric(exp(prev.peakMB, cur.peakMB), "rss-growth-exp")
-					grow += fmt.Sprintf(", memory %.2f", exp(prev.peakMB, cur.peakMB))
-				}
-			}
-			prev = cur
-			b.Logf("nodes %d, edges %d: %s; issue steps %.2fs, peak RSS %.0f MB%s", res.Summary.Nodes, res.Summary.Edges, strings.Join(line, ", "), cur.sec, cur.peakMB, grow)
+			b.Log(msg)
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/custnet/custnet/internal/cputime"
 	"github.com/custnet/custnet/internal/dstest"
+	"github.com/custnet/custnet/internal/growth"
 	"github.com/custnet/custnet/internal/rss"
 )
 
@@ -259,7 +260,7 @@ func BenchmarkClustering(b *testing.B) {
 //
 //	go test -tags duckdb_arrow -run '^$' -bench Pipeline -benchtime 1x ./graph/
 func BenchmarkPipeline(b *testing.B) {
-	var prev *pipelineSize
+	var sizes growth.Series
 	forSizesIn(b, pipelineSizes(), func(b *testing.B, n, m int) {
 		dropBenchFixtures()
 		peak := rss.Measure()
@@ -297,30 +298,10 @@ func BenchmarkPipeline(b *testing.B) {
 			lap("louvain")
 			reportLouvainWork(b, "louvain-", com)
 		}
-		cur := &pipelineSize{edges: m, sec: b.Elapsed().Seconds() / float64(b.N), peakMB: float64(peak()) / 1e6}
-		if cur.peakMB > 0 {
-			b.ReportMetric(cur.peakMB, "peak-rss-MB")
+		if words := sizes.Next(b, float64(m), b.Elapsed().Seconds()/float64(b.N), float64(peak())/1e6); words != "" {
+			b.Log(words)
 		}
-		if prev != nil {
-			b.ReportMetric(cur.exponent(prev.sec, cur.sec, prev), "time-growth-exp")
-			if cur.peakMB > 0 && prev.peakMB > 0 {
-				b.ReportMetric(cur.exponent(prev.peakMB, cur.peakMB, prev), "rss-growth-exp")
-			}
-		}
-		prev = cur
 	})
-}
-
-// pipelineSize is one size's outcome in BenchmarkPipeline.
-type pipelineSize struct {
-	edges       int
-	sec, peakMB float64
-}
-
-// exponent returns log(y/x) / log(s.edges/p.edges), the growth exponent
-// of a quantity that went from x at p's size to y at s's.
-func (s *pipelineSize) exponent(x, y float64, p *pipelineSize) float64 {
-	return math.Log(y/x) / math.Log(float64(s.edges)/float64(p.edges))
 }
 
 // dropBenchFixtures forgets the cached edge lists and graphs, so that a

@@ -1,40 +1,11 @@
 package suite
 
 import (
-	"errors"
-	"fmt"
-	"math"
 	"sort"
 	"strings"
-)
 
-// GrowthExponent fits cost = a·size^k by least squares on log(cost)
-// against log(size) and returns k: 1 means the cost grows linearly with the
-// size, 2 quadratically. With two points it is the slope between them,
-// log(c2/c1)/log(s2/s1). Sizes and costs must be positive, and there must
-// be at least two distinct sizes.
-func GrowthExponent(sizes, costs []float64) (float64, error) {
-	if len(sizes) != len(costs) {
-		return 0, fmt.Errorf("growth fit: %d sizes, %d costs", len(sizes), len(costs))
-	}
-	var n, sx, sy, sxx, sxy float64
-	for i := range sizes {
-		if !(sizes[i] > 0) || !(costs[i] > 0) {
-			return 0, fmt.Errorf("growth fit: size %g, cost %g: both must be positive", sizes[i], costs[i])
-		}
-		x, y := math.Log(sizes[i]), math.Log(costs[i])
-		n++
-		sx += x
-		sy += y
-		sxx += x * x
-		sxy += x * y
-	}
-	den := n*sxx - sx*sx
-	if n < 2 || math.Abs(den) < 1e-12*math.Max(1, n*sxx) {
-		return 0, errors.New("growth fit: needs at least two distinct sizes")
-	}
-	return (n*sxy - sx*sy) / den, nil
-}
+	"github.com/custnet/custnet/internal/growth"
+)
 
 // Growth is the cost-growth exponent of one stage over the generated
 // datasets between two sizes (or over all of them, when From and To are
@@ -83,10 +54,10 @@ func growthOf(results []Result) []Growth {
 				m = append(m, r.PeakRSSMB)
 			}
 			var err error
-			if g.Time, err = GrowthExponent(s, t); err != nil {
+			if g.Time, err = growth.Exponent(s, t); err != nil {
 				g.Problems = err.Error()
 			}
-			if g.RSS, err = GrowthExponent(s, m); err != nil && g.Problems == "" {
+			if g.RSS, err = growth.Exponent(s, m); err != nil && g.Problems == "" {
 				g.Problems = err.Error()
 			}
 			if g.From == 10_000_000 && g.To == 100_000_000 && g.Problems == "" && !strings.HasPrefix(st, "duckdb ") {

@@ -12,47 +12,6 @@ import (
 	"time"
 )
 
-func TestGrowthExponent(t *testing.T) {
-	tests := []struct {
-		name         string
-		sizes, costs []float64
-		want         float64
-	}{
-		{"linear growth over three sizes gives 1", []float64{1, 10, 100}, []float64{1, 10, 100}, 1},
-		{"a cost that quadruples when the size doubles gives 2", []float64{1, 2}, []float64{1, 4}, 2},
-		{"a constant cost gives 0", []float64{1e6, 1e7, 1e8}, []float64{3, 3, 3}, 0},
-		{"square-root growth gives 0.5", []float64{100, 10000}, []float64{10, 100}, 0.5},
-		{"noisy linear points fit by least squares", []float64{1, 10, 100}, []float64{1, 20, 100}, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := GrowthExponent(tt.sizes, tt.costs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if math.Abs(got-tt.want) > 1e-12 {
-				t.Errorf("exponent %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestGrowthExponentRefusesBadInput(t *testing.T) {
-	for name, in := range map[string][2][]float64{
-		"one point":           {{10}, {1}},
-		"one distinct size":   {{10, 10}, {1, 2}},
-		"a zero cost":         {{1, 10}, {0, 1}},
-		"a negative size":     {{-1, 10}, {1, 1}},
-		"lengths that differ": {{1, 10}, {1}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			if k, err := GrowthExponent(in[0], in[1]); err == nil {
-				t.Errorf("got %v, want an error", k)
-			}
-		})
-	}
-}
-
 func TestGrowthOfPairsSizesAndJudgesTheGoal(t *testing.T) {
 	rs := []Result{
 		{Dataset: "gen-100M", Stage: "ingest", Size: 1e8, Seconds: 200, PeakRSSMB: 2000},
