@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/custnet/custnet/internal/cputime"
 	"github.com/custnet/custnet/internal/dstest"
 	"github.com/custnet/custnet/internal/growth"
+	"github.com/custnet/custnet/internal/reftimes"
 	"github.com/custnet/custnet/internal/rss"
 )
 
@@ -379,14 +379,8 @@ func BenchmarkPageRankReferences(b *testing.B) {
 		b.Fatalf("%s testdata/pagerank_ref.py (make bench-deps installs networkx and igraph): %v\n%s", python, err, stderr.String())
 	}
 	ref := map[string]float64{} // "impl dataset" → seconds
-	for line := range strings.Lines(string(out)) {
-		f := strings.Fields(line)
-		if len(f) != 5 {
-			continue
-		}
-		if sec, err := strconv.ParseFloat(f[4], 64); err == nil {
-			ref[f[0]+" "+f[1]] = sec
-		}
+	for _, r := range reftimes.Parse(out) {
+		ref[r.Impl+" "+r.Dataset] = r.Seconds
 	}
 	nx, igWV, igGen := ref["networkx wiki-Vote"], ref["igraph wiki-Vote"], ref["igraph "+filepath.Base(path)]
 	if nx == 0 || igWV == 0 || igGen == 0 {

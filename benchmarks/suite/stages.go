@@ -1,7 +1,6 @@
 package suite
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/custnet/custnet/datasets"
 	"github.com/custnet/custnet/engine"
 	"github.com/custnet/custnet/graph"
+	"github.com/custnet/custnet/internal/reftimes"
 )
 
 // dataset is one input of the suites: a real public dataset (file under
@@ -407,20 +406,13 @@ func runPageRankRef(ctx context.Context, x *stageEnv) (measure, error) {
 	out, err := cmd.Output()
 	var m measure
 	m.RowsName = "edges"
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 5 || f[1] != "wiki-Vote" {
+	for _, r := range reftimes.Parse(out) {
+		if r.Dataset != "wiki-Vote" {
 			continue
 		}
-		sec, perr := strconv.ParseFloat(f[4], 64)
-		if perr != nil {
-			continue
-		}
-		m.Steps = append(m.Steps, Step{Name: f[0], Seconds: sec})
-		if f[0] == "networkx" {
-			m.Seconds = sec
-			m.Rows, _ = strconv.ParseInt(f[3], 10, 64)
+		m.Steps = append(m.Steps, Step{Name: r.Impl, Seconds: r.Seconds})
+		if r.Impl == "networkx" {
+			m.Seconds, m.Rows = r.Seconds, r.Edges
 		}
 	}
 	if m.Seconds == 0 {
