@@ -12,29 +12,29 @@ import (
 )
 
 // Peak returns the process's peak resident set size in bytes since it
-// started or since the last [ResetPeak], from /proc/self/status (VmHWM);
+// started or since the last [Measure], from /proc/self/status (VmHWM);
 // 0 where the system does not say.
 func Peak() int64 { return statusBytes("VmHWM:") }
 
-// Current returns the process's resident set size in bytes (VmRSS), 0
+// current returns the process's resident set size in bytes (VmRSS), 0
 // where the system does not say.
-func Current() int64 { return statusBytes("VmRSS:") }
+func current() int64 { return statusBytes("VmRSS:") }
 
-// ResetPeak sets the peak to the current resident set size (Linux 4.0 and
+// resetPeak sets the peak to the current resident set size (Linux 4.0 and
 // later: "5" written to /proc/self/clear_refs) and reports whether it
 // could.
-func ResetPeak() bool {
+func resetPeak() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 
 // Measure returns the Go heap's garbage to the system, resets the peak and
-// returns a function giving the peak since, in bytes: the peak of the work
-// done between the two calls, over what was resident before it. The
-// function returns 0 where the peak cannot be reset or read.
+// returns a function giving the process's peak resident memory since, in
+// bytes (what was resident at the reset included), or 0 where the peak
+// cannot be reset or read.
 func Measure() func() int64 {
 	runtime.GC()
 	debug.FreeOSMemory()
-	if !ResetPeak() {
+	if !resetPeak() {
 		return func() int64 { return 0 }
 	}
 	return Peak

@@ -14,7 +14,7 @@ func TestPeakFollowsTouchedMemory(t *testing.T) {
 	}
 	const big, small = 256 << 20, 64 << 20
 	touch := func(n int) int64 {
-		base := Current()
+		base := current()
 		b := make([]byte, n)
 		for i := 0; i < n; i += 4096 {
 			b[i] = 1
@@ -26,12 +26,12 @@ func TestPeakFollowsTouchedMemory(t *testing.T) {
 	if grew := touch(big); grew < big*9/10 {
 		t.Fatalf("peak grew by %d MiB over touching %d MiB", grew>>20, big>>20)
 	}
-	if !ResetPeak() {
+	if !resetPeak() {
 		t.Skip("cannot reset the peak here (/proc/self/clear_refs)")
 	}
 	peak := Measure() // returns the freed 256 MiB, then resets again
 	before := peak()
-	if cur := Current(); before > cur+cur/10 {
+	if cur := current(); before > cur+cur/10 {
 		t.Fatalf("after ResetPeak, peak %d MiB is not the current %d MiB", before>>20, cur>>20)
 	}
 	grew := touch(small)
