@@ -64,7 +64,8 @@ func (p *JSONEventParser) parse(obj []byte, e *Event) (reason, customer string, 
 }
 
 // CheckEvent returns "" or the reason e is not a valid canonical event: an
-// empty customer, an action outside the vocabulary, a text field that is
+// empty customer, an action outside the vocabulary, a peer_id on an action
+// that takes none, a text field that is
 // not valid UTF-8 or holds a NUL character, or a time before 1970 or more
 // than a day in the future. It is what every format reader checks,
 // for events built by other code.
@@ -75,8 +76,12 @@ func CheckEvent(e *Event) string {
 	case e.Action == "":
 		return "action is empty"
 	}
-	if _, ok := byName[e.Action]; !ok {
+	a, ok := byName[e.Action]
+	if !ok {
 		return fmt.Sprintf("action %q is not in the vocabulary", e.Action)
+	}
+	if r := peerReason(a, e.Peer); r != "" {
+		return r
 	}
 	for _, f := range [...]struct{ name, v string }{{"customer_id", e.Customer}, {"channel", e.Channel}, {"item_id", e.Item}, {"peer_id", e.Peer}} {
 		switch {

@@ -129,6 +129,7 @@ func TestReadRejectsBadRecords(t *testing.T) {
 	const h = "customer_id,action,at,value\n"
 	runRejectCases(t, []rejectCase{
 		{"a short events line is rejected with its line", "events", "e.csv", h + "c1,visit,2024-01-01,1\nc2,visit\nc3,login,,\n", 2, 3, "2 fields, want 4", "c2,visit"},
+		{"a peer on a view is rejected with its line", "events", "e.csv", "customer_id,action,item_id,peer_id\nc1,trust,,c2\nc1,view,i1,c2\n", 1, 3, "action view takes no peer_id", "c1,view,i1,c2"},
 		{"a long u.data line is rejected", "movielens-100k", "u.data", "1\t2\t3\t881250949\n1\t2\t3\t881250949\t9\n", 1, 2, "5 fields, want 4", ""},
 		{"a non-numeric rating is rejected", "movielens-100k", "u.data", "1\t2\tx\t881250949\n1\t3\t4\t881250949\n", 1, 1, `rating "x" is not a number`, ""},
 		{"an out-of-scale rating is rejected", "movielens-100k", "u.data", "1\t2\t7\t881250949\n1\t3\t4\t881250949\n", 1, 1, "rating 7 is outside the scale 1–5", ""},

@@ -142,6 +142,9 @@ func (f *eventFields) fillAt(clk clock, e *Event, at *int64, scratch *[]byte) (r
 	e.Channel = channelName(f[colChannel])
 	e.Item = strings.TrimSpace(f[colItem])
 	e.Peer = strings.TrimSpace(f[colPeer])
+	if r := peerReason(a, e.Peer); r != "" {
+		return r, e.Customer
+	}
 	if v := strings.TrimSpace(f[colValue]); v != "" {
 		x, ok := parseNumber(v)
 		if !ok {

@@ -1,6 +1,9 @@
 package datasets
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Strategy is one of David Rogers' five customer-network strategies, or
 // commerce for purchases and returns, which feed several of them.
@@ -83,6 +86,17 @@ func Vocabulary() []Action {
 	out := make([]Action, len(vocabulary))
 	copy(out, vocabulary)
 	return out
+}
+
+// peerReason returns "" or why an event of action a cannot carry the
+// peer_id peer: only actions whose peer_id names another customer (the
+// connect and collaborate actions marked Peer) take one, and those are the
+// links of the customer network.
+func peerReason(a *Action, peer string) string {
+	if peer != "" && !a.Peer {
+		return fmt.Sprintf("action %s takes no peer_id (got %q): only connect and collaborate actions with another customer do", a.Name, peer)
+	}
+	return ""
 }
 
 // LookupAction returns the vocabulary entry for name.

@@ -205,8 +205,9 @@ func topByPageRank(nodes []graph.NodeMetrics, ids []string, k int) []NodeRow {
 // table, the node candidates of a graph.
 var gActiveSQL = `CREATE OR REPLACE TEMP TABLE g_active AS ` + activeSQL("analytics")
 
-// customerNetwork reads the peer links (connect and collaborate actions
-// with a peer) between consented customers.
+// customerNetwork reads the peer links between consented customers: the
+// events with a peer_id, which ingest accepts only on connect and
+// collaborate actions that take one (datasets.CheckEvent).
 func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]string, *graph.Graph, error) {
 	var ids []string
 	var ev graph.PeerEvents
@@ -217,7 +218,7 @@ func (e *Engine) customerNetwork(ctx context.Context, opt GraphOptions) ([]strin
 				SELECT e.customer_id AS src, e.peer_id AS dst, epoch(e.at)::BIGINT AS t FROM events e
 				SEMI JOIN g_active a ON a.customer_id = e.customer_id
 				SEMI JOIN g_active b ON b.customer_id = e.peer_id
-				WHERE e.peer_id IS NOT NULL AND e.action IN (` + peerActionsSQL() + `)`,
+				WHERE e.peer_id IS NOT NULL`,
 			`CREATE OR REPLACE TEMP TABLE g_nodes AS
 				SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx
 				FROM (SELECT src AS id FROM g_edges UNION SELECT dst FROM g_edges)`,

@@ -132,9 +132,10 @@ func storedCommunitiesMatch(t *testing.T, e *Engine, kind string, res *GraphResu
 
 // TestCustomerNetworkLinks checks which events become links and how a
 // half-life weighs them, on a hand-made store: a peer on a view or a
-// purchase is not a link; trust, follow and answer are; with a 90-day
-// half-life a trust 91 days before the latest dated link (2024-01-01 to
-// 2024-04-01, a leap year) weighs 2^(-91/90) and an undated one 1.
+// purchase is rejected at ingest; trust, follow and answer are links;
+// with a 90-day half-life a trust 91 days before the latest dated link
+// (2024-01-01 to 2024-04-01, a leap year) weighs 2^(-91/90) and an
+// undated one 1.
 func TestCustomerNetworkLinks(t *testing.T) {
 	ctx := context.Background()
 	events := filepath.Join(t.TempDir(), "ev.csv")
@@ -147,8 +148,8 @@ func TestCustomerNetworkLinks(t *testing.T) {
 		"a,view,2024-04-01T00:00:00Z,web,i1,c,30\n"+
 		"c,purchase,2024-04-01T00:00:00Z,web,i2,d,9\n")
 	e, _ := newTestEngine(t)
-	if _, err := e.Ingest(ctx, IngestOptions{Path: events, Format: "events", AssumeConsent: []string{"analytics"}}); err != nil {
-		t.Fatal(err)
+	if res, err := e.Ingest(ctx, IngestOptions{Path: events, Format: "events", AssumeConsent: []string{"analytics"}}); err != nil || res.Loaded != 5 || res.Rejected != 2 {
+		t.Fatalf("ingest: %+v, %v; want 5 loaded, the view and the purchase with a peer rejected", res, err)
 	}
 	outStrength := func(opt GraphOptions) map[string]float64 {
 		t.Helper()

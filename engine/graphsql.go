@@ -17,28 +17,10 @@ func newPCG(seed uint64) rand.Source { return rand.NewPCG(seed, seed^0x9e3779b97
 // itemActionsSQL lists the actions that link a customer to an item for the
 // bipartite and co-activity graphs: engage, customize and commerce.
 func itemActionsSQL() string {
-	return actionsSQL(func(a datasets.Action) bool {
-		switch a.Strategy {
-		case datasets.Engage, datasets.Customize, datasets.Commerce:
-			return true
-		}
-		return false
-	})
-}
-
-// peerActionsSQL lists the actions whose peer_id names another customer
-// (connect and collaborate actions with a peer), the links of the customer
-// network; a peer_id on any other action is not a link.
-func peerActionsSQL() string {
-	return actionsSQL(func(a datasets.Action) bool { return a.Peer })
-}
-
-// actionsSQL lists the vocabulary's actions for which keep is true as
-// quoted SQL strings separated by commas.
-func actionsSQL(keep func(datasets.Action) bool) string {
 	s := ""
 	for _, a := range datasets.Vocabulary() {
-		if keep(a) {
+		switch a.Strategy {
+		case datasets.Engage, datasets.Customize, datasets.Commerce:
 			if s != "" {
 				s += ", "
 			}
