@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/custnet/custnet/graph"
 	"github.com/custnet/custnet/reports"
 )
 
@@ -115,7 +116,8 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 	var summary sql.NullString
 	var kind string
 	err := e.db.QueryRowContext(ctx, `SELECT kind, summary::VARCHAR FROM graph_summary
-		WHERE kind IN ('customer', 'coactivity') AND (summary->>'$.Edges')::BIGINT > 0
+		WHERE kind IN ('customer', 'coactivity')
+		  AND COALESCE(summary->>'$.edges', summary->>'$.Edges')::BIGINT > 0 -- "Edges": stores from before the JSON names
 		ORDER BY kind = 'customer' DESC LIMIT 1`).Scan(&kind, &summary)
 	if err == sql.ErrNoRows {
 		return nil
@@ -124,10 +126,7 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 		return err
 	}
 	n := &reports.NetworkSection{}
-	var sum struct {
-		Nodes, Edges int
-		Degrees      []struct{ Degree, Count int }
-	}
+	var sum graph.Summary // decoding matches names case-insensitively, so older "Nodes" keys still read
 	if err := json.Unmarshal([]byte(summary.String), &sum); err == nil {
 		n.GraphNodes, n.GraphEdges = sum.Nodes, sum.Edges
 		for _, d := range sum.Degrees {

@@ -25,56 +25,60 @@ type AnalyzeOptions struct {
 
 // NodeMetrics is one node's row of an [Analysis].
 type NodeMetrics struct {
-	Node                    int32
-	InDegree, OutDegree     int32
-	InStrength, OutStrength float64
-	PageRank                float64
-	Component               int32 // weakly connected component, see [Components]
-	ComponentSize           int32
-	Core                    int32 // k-core number, see [CoreNumbers]
-	Clustering              float64
-	Community               int32 // see [Communities]
-	Participation           float64
-	Betweenness             float64
+	Node          int32   `json:"node"`
+	InDegree      int32   `json:"in_degree"`
+	OutDegree     int32   `json:"out_degree"`
+	InStrength    float64 `json:"in_strength"`
+	OutStrength   float64 `json:"out_strength"`
+	PageRank      float64 `json:"pagerank"`
+	Component     int32   `json:"component"` // weakly connected component, see [Components]
+	ComponentSize int32   `json:"component_size"`
+	Core          int32   `json:"core"` // k-core number, see [CoreNumbers]
+	Clustering    float64 `json:"clustering"`
+	Community     int32   `json:"community"` // see [Communities]
+	Participation float64 `json:"participation"`
+	Betweenness   float64 `json:"betweenness"`
 }
 
 // CommunityMetrics is one community's row of an [Analysis].
 type CommunityMetrics struct {
-	ID   int32
-	Size int
+	ID   int32 `json:"id"`
+	Size int   `json:"size"`
 	// InternalEdges counts distinct undirected node pairs inside the
 	// community (loops excluded) and Density divides it by Size·(Size−1)/2
 	// (0 for singletons).
-	InternalEdges int64
-	Density       float64
+	InternalEdges int64   `json:"internal_edges"`
+	Density       float64 `json:"density"`
 	// Modularity is the community's term L_c/m − γ·(K_c/2m)² of Q.
-	Modularity float64
+	Modularity float64 `json:"modularity"`
 	// Top lists up to TopPerCommunity members by decreasing PageRank (ties
 	// by smaller index).
-	Top []int32
+	Top []int32 `json:"top"`
 }
 
 // DegreeCount is one bin of a degree distribution.
 type DegreeCount struct {
-	Degree, Count int
+	Degree int `json:"degree"`
+	Count  int `json:"count"`
 }
 
 // Summary describes the whole graph.
 type Summary struct {
-	Nodes, Edges int
-	Components   int
+	Nodes      int `json:"nodes"`
+	Edges      int `json:"edges"`
+	Components int `json:"components"`
 	// LargestComponentShare is the largest component's share of the nodes
 	// (0 for the empty graph).
-	LargestComponentShare float64
-	Modularity            float64
+	LargestComponentShare float64 `json:"largest_component_share"`
+	Modularity            float64 `json:"modularity"`
 	// Degrees maps total degree (in + out, as networkx's DiGraph.degree) to
 	// the number of nodes with it, in increasing degree order.
-	Degrees []DegreeCount
+	Degrees []DegreeCount `json:"degrees"`
 	// PageRankIterations is the number of PageRank iterations run.
-	PageRankIterations int
+	PageRankIterations int `json:"pagerank_iterations"`
 	// Betweenness says how betweenness was computed: exactly (Pivots 0)
 	// or from sampled pivots with a stated error. Nil when skipped.
-	Betweenness *BetweennessPlan
+	Betweenness *BetweennessPlan `json:"betweenness"`
 }
 
 // Analysis is the result of [Analyze].

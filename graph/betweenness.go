@@ -53,13 +53,14 @@ type BetweennessOptions struct {
 // accurate they are.
 type BetweennessPlan struct {
 	// Pivots is the number of sampled sources; 0 when computed exactly.
-	Pivots int
+	Pivots int `json:"pivots"`
 	// Epsilon bounds the absolute error of each node's normalised score
 	// with probability at least Confidence (0 when exact); EpsilonAll
 	// bounds all nodes' errors at once, with the same probability (union
 	// bound).
-	Epsilon, EpsilonAll float64
-	Confidence          float64
+	Epsilon    float64 `json:"epsilon"`
+	EpsilonAll float64 `json:"epsilon_all"`
+	Confidence float64 `json:"confidence"`
 }
 
 // PlanBetweenness returns the plan [Betweenness] follows on a graph of n

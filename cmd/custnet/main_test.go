@@ -243,6 +243,31 @@ func TestGraphSaysHowBetweennessWasComputed(t *testing.T) {
 			t.Errorf("graph %v: exit %d, want %q\n%s\n%s", c.args, code, c.want, out, errOut)
 		}
 	}
+	// --json speaks snake_case, as the tables do, down to the nested rows.
+	code, out, errOut = runCLI(t, "graph", "--store", store, "--skip-betweenness", "--json")
+	var res struct {
+		Summary map[string]json.RawMessage   `json:"summary"`
+		Top     []map[string]json.RawMessage `json:"top_by_pagerank"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+		t.Fatalf("graph --json: exit %d, %v\n%s\n%s", code, err, out, errOut)
+	}
+	if string(res.Summary["nodes"]) != "874" || string(res.Summary["edges"]) != "1853" {
+		t.Errorf("summary nodes %s edges %s, want 874 and 1853: %s", res.Summary["nodes"], res.Summary["edges"], out)
+	}
+	for _, k := range []string{"components", "largest_component_share", "modularity", "degrees", "pagerank_iterations"} {
+		if _, ok := res.Summary[k]; !ok {
+			t.Errorf("summary lacks %q: %s", k, out)
+		}
+	}
+	if len(res.Top) == 0 {
+		t.Fatalf("no top_by_pagerank rows: %s", out)
+	}
+	for _, k := range []string{"customer_id", "in_degree", "out_strength", "pagerank", "core", "community", "participation"} {
+		if _, ok := res.Top[0][k]; !ok {
+			t.Errorf("top_by_pagerank row lacks %q: %s", k, out)
+		}
+	}
 	code, _, errOut = runCLI(t, "graph", "--store", store, "--kind", "bipartite", "--half-life", "90d")
 	if code == 0 || !strings.Contains(errOut, "customer network only") {
 		t.Errorf("bipartite graph with --half-life: exit %d\n%s", code, errOut)
