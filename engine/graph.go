@@ -20,7 +20,7 @@ import (
 // Graph kinds.
 const (
 	GraphCustomer   = "customer"   // customer→customer links from peer actions
-	GraphBipartite  = "bipartite"  // customer–item interactions
+	GraphBipartite  = "bipartite"  // customer–item interactions, undirected (graph.Bipartite.Undirected)
 	GraphCoActivity = "coactivity" // customers linked by shared items (top-k cosine)
 )
 
@@ -112,6 +112,7 @@ func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult
 		Betweenness:     graph.BetweennessOptions{ExactLimit: opt.ExactBetweenness},
 		Louvain:         graph.LouvainOptions{Source: newPCG(opt.Seed)},
 		Progress:        func(done, total int) { e.progress(op, int64(done), int64(total), false) },
+		Symmetric:       opt.Kind == GraphBipartite,
 	}
 	an, err := graph.Analyze(ctx, g, aopts)
 	if err != nil {
@@ -307,7 +308,8 @@ func (e *Engine) itemGraph(ctx context.Context, opt GraphOptions) ([]string, *gr
 		return nil, nil, err
 	}
 	if opt.Kind == GraphBipartite {
-		return ids, b.Graph(), nil
+		g, err := b.Undirected(ctx)
+		return ids, g, err
 	}
 	g, err := graph.CoActivity(ctx, b, graph.CoActivityOptions{K: opt.K})
 	return ids, g, err

@@ -89,6 +89,20 @@ func TestBuildGraphFromFilmTrust(t *testing.T) {
 			}
 			storedCommunitiesMatch(t, e, kind, r)
 			if kind == GraphBipartite {
+				// Undirected: each customer–item pair once in the summary,
+				// in- and out-degree equal, and PageRank that tells
+				// customers apart (the one-way graph gave all the same).
+				pairs := count(t, e, `SELECT count(*) FROM (SELECT DISTINCT customer_id, item_id FROM events
+					WHERE item_id IS NOT NULL AND action IN (`+itemActionsSQL()+`))`)
+				if int64(r.Summary.Edges) != pairs {
+					t.Errorf("bipartite summary counts %d edges, the store has %d customer–item pairs", r.Summary.Edges, pairs)
+				}
+				if n := count(t, e, `SELECT count(*) FROM graph_metrics WHERE kind = $1 AND in_degree <> out_degree`, kind); n != 0 {
+					t.Errorf("%d bipartite rows with in-degree ≠ out-degree", n)
+				}
+				if n := count(t, e, `SELECT count(DISTINCT pagerank) FROM graph_metrics WHERE kind = $1`, kind); n < 100 {
+					t.Errorf("%d distinct customer PageRanks in the bipartite graph", n)
+				}
 				// Communities of items only list no top customers: an
 				// empty list, not NULL.
 				if n := count(t, e, `SELECT count(*) FROM communities WHERE kind = $1 AND len(top_customers) = 0`, kind); n == 0 {

@@ -112,3 +112,29 @@ func (b *Bipartite) Degrees() BipartiteDegrees {
 // as nodes 0..Customers()-1 and item i as node Customers()+i, edges
 // pointing from customers to items.
 func (b *Bipartite) Graph() *Graph { return b.g }
+
+// Undirected returns the bipartite graph with every customer–item edge in
+// both directions, the same weight each way: the form in which PageRank
+// walks from items back to customers and betweenness finds paths through
+// items (on [Bipartite.Graph], whose edges all point to items, every
+// customer gets the same PageRank and zero betweenness). It is how
+// networkx treats an undirected graph in pagerank. Analyze it with
+// [AnalyzeOptions].Symmetric, so the summary counts each pair once.
+// O(customers + items + m).
+func (b *Bipartite) Undirected(ctx context.Context) (*Graph, error) {
+	g := b.g
+	m := g.Edges()
+	el := EdgeList{Src: make([]int32, 0, 2*m), Dst: make([]int32, 0, 2*m), W: make([]float64, 0, 2*m)}
+	for c := 0; c < b.customers; c++ {
+		for j := g.outOff[c]; j < g.outOff[c+1]; j++ {
+			el.Src = append(el.Src, int32(c), g.outAdj[j])
+			el.Dst = append(el.Dst, g.outAdj[j], int32(c))
+			el.W = append(el.W, g.outW[j], g.outW[j])
+		}
+	}
+	u, err := Build(ctx, g.n, el)
+	if err != nil {
+		return nil, fmt.Errorf("bipartite graph: %w", err)
+	}
+	return u, nil
+}

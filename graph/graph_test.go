@@ -777,6 +777,77 @@ func TestBetweennessLayout(t *testing.T) {
 	})
 }
 
+// TestBipartiteUndirected analyses customers A, B (nodes 0, 1) and items
+// x, y (nodes 2, 3) with A–x weighing 2, A–y 1 and B–x 1 as an undirected
+// graph, the form the engine analyses. Expected values by hand:
+//   - PageRank: A and x are symmetric (strength 3 each, 2 to each other), as
+//     are B and y (strength 1, to x and A). With a = PR(A) = PR(x) and
+//     b = PR(B) = PR(y): b = 0.15/4 + 0.85·(1/3)·a and 2a + 2b = 1, so
+//     a = 0.4625/(1 + 0.85/3) = 0.360389610… and b = 0.5 − a. networkx
+//     2.8.8's pagerank on the undirected weighted graph gives the same
+//     (0.3603896103896105 and 0.1396103896103894).
+//   - Betweenness: A is on the shortest paths x–y and B–y, x on A–B and
+//     B–y: 2 of the 3 pairs not involving them, so 2/3 normalised (the
+//     directed form counts both directions over (n−1)(n−2) = 6: 4/6); B and
+//     y are on none. networkx's betweenness_centrality gives 2/3, 2/3, 0, 0.
+//   - The summary counts 3 edges and degrees 1, 1, 2, 2; every core number
+//     is 1 and every clustering coefficient 0 (no triangles in a bipartite
+//     graph).
+//
+// On the one-way Graph() every customer had the same PageRank and zero
+// betweenness, which the last check shows.
+func TestBipartiteUndirected(t *testing.T) {
+	b, err := NewBipartite(ctx, 2, 2, Interactions{Customer: []int32{0, 0, 1, 0}, Item: []int32{0, 1, 0, 0}, W: []float64{1, 1, 1, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Undirected(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Nodes() != 4 || g.Edges() != 6 {
+		t.Fatalf("%d nodes, %d directed edges, want 4 and 6", g.Nodes(), g.Edges())
+	}
+	an, err := Analyze(ctx, g, AnalyzeOptions{Symmetric: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := 0.4625 / (1 + 0.85/3)
+	want := []struct {
+		pr, bc   float64
+		deg      int32
+		strength float64
+	}{{a, 2.0 / 3, 2, 3}, {0.5 - a, 0, 1, 1}, {a, 2.0 / 3, 2, 3}, {0.5 - a, 0, 1, 1}}
+	for x, w := range want {
+		r := an.Nodes[x]
+		if math.Abs(r.PageRank-w.pr) > 1e-10 || math.Abs(r.Betweenness-w.bc) > 1e-12 ||
+			r.InDegree != w.deg || r.OutDegree != w.deg || r.InStrength != w.strength || r.OutStrength != w.strength ||
+			r.Core != 1 || r.Clustering != 0 {
+			t.Errorf("node %d: %+v, want PageRank %.12f, betweenness %g, degree %d both ways, strength %g, core 1", x, r, w.pr, w.bc, w.deg, w.strength)
+		}
+	}
+	if s := an.Summary; s.Edges != 3 || !reflect.DeepEqual(s.Degrees, []DegreeCount{{1, 2}, {2, 2}}) || s.Components != 1 {
+		t.Errorf("summary %+v, want 3 edges, degrees 1:2 and 2:2, one component", s)
+	}
+	one, err := Analyze(ctx, b.Graph(), AnalyzeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Nodes[0].PageRank != one.Nodes[1].PageRank || one.Nodes[0].Betweenness != 0 {
+		t.Errorf("one-way graph: customers' PageRank %g and %g, A's betweenness %g: the contrast this test documents is gone",
+			one.Nodes[0].PageRank, one.Nodes[1].PageRank, one.Nodes[0].Betweenness)
+	}
+	// A loop counts once: a symmetric graph with one loop and one pair.
+	lg := mustBuild(t, 2, EdgeList{Src: []int32{0, 0, 1}, Dst: []int32{0, 1, 0}})
+	la, err := Analyze(ctx, lg, AnalyzeOptions{Symmetric: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.Summary.Edges != 2 {
+		t.Errorf("loop and pair: %d edges, want 2", la.Summary.Edges)
+	}
+}
+
 func TestCoActivity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 13))
 	C, I, m := 80, 40, 600

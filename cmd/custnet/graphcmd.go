@@ -27,7 +27,8 @@ k-core, clustering coefficient, Louvain community, participation coefficient
 and betweenness (table graph_metrics), plus communities and a summary.
 
 Kinds: customer (customer→customer links from peer actions: trust, follow,
-share, reply, answer, vote...), bipartite (customer–item interactions), and
+share, reply, answer, vote...), bipartite (customer–item interactions,
+undirected: in- and out-degree are equal, the summary counts each pair once), and
 coactivity (customers linked by shared items, top-k cosine on IDF weights).`,
 		Example: `  custnet graph --store shop.duckdb
   custnet graph --store shop.duckdb --kind coactivity --k 20 --json`,
