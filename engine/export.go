@@ -63,7 +63,7 @@ func (e *Engine) Export(ctx context.Context, customer string) (*reports.Customer
 	var pr sql.NullFloat64
 	var kind string
 	err = e.db.QueryRowContext(ctx, `SELECT kind, community, pagerank FROM graph_metrics WHERE customer_id = $1
-		AND kind IN ('customer', 'coactivity') ORDER BY kind = 'customer' DESC LIMIT 1`, customer).Scan(&kind, &comm, &pr)
+		AND kind IN ('customer', 'coactivity') ORDER BY community IS NULL, kind = 'customer' DESC LIMIT 1`, customer).Scan(&kind, &comm, &pr)
 	if err != nil && err != sql.ErrNoRows {
 		return nil, wrap(op, err)
 	}

@@ -76,7 +76,10 @@ type NodeRow struct {
 
 // BuildGraph builds one interaction graph of the consented customers from
 // the store, computes its network metrics and writes them to graph_metrics
-// (one row per customer of the graph), communities and graph_summary,
+// (one row per consented customer: those outside the graph, without a link
+// of its kind, get degree, strength, core, clustering, participation and
+// betweenness 0 and a NULL PageRank, component, component size and
+// community), communities and graph_summary,
 // replacing that kind's previous results in one transaction. Links to
 // customers without an active analytics basis are left out.
 func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult, error) {
@@ -435,6 +438,11 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			{"clear edges", `DELETE FROM graph_edges WHERE kind = $1`, []any{kind}},
 			{"store metrics", `INSERT INTO graph_metrics SELECT customer_id, $1, in_degree, out_degree, in_strength, out_strength, pagerank,
 				component, component_size, core, clustering, community, participation, betweenness, now()::TIMESTAMP FROM ` + rel, []any{kind}},
+			// Consented customers outside the graph (no link of this kind)
+			// have no links, core or bridging, and no PageRank, component or
+			// community to speak of.
+			{"store customers outside the graph", `INSERT INTO graph_metrics SELECT a.customer_id, $1, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, 0, now()::TIMESTAMP
+				FROM (` + activeSQL("analytics") + `) a ANTI JOIN graph_metrics g ON g.kind = $1 AND g.customer_id = a.customer_id`, []any{kind}},
 			{"store summary", `INSERT OR REPLACE INTO graph_summary VALUES ($1, $2, now()::TIMESTAMP)`, []any{kind, string(summary)}},
 			{"store communities", `INSERT INTO communities SELECT $1, community, size, density, modularity, top_customers FROM ` + crel, []any{kind}},
 		}

@@ -35,8 +35,24 @@ func TestBuildGraphFromFilmTrust(t *testing.T) {
 		if int64(res.Summary.Nodes) != nodes || int64(res.Summary.Edges) != edges {
 			t.Fatalf("graph has %d nodes %d edges, SQL says %d and %d", res.Summary.Nodes, res.Summary.Edges, nodes, edges)
 		}
-		if n := count(t, e, `SELECT count(*) FROM graph_metrics WHERE kind = 'customer'`); n != nodes {
-			t.Fatalf("graph_metrics rows = %d, want %d", n, nodes)
+		if n := count(t, e, `SELECT count(*) FROM graph_metrics WHERE kind = 'customer' AND pagerank IS NOT NULL`); n != nodes {
+			t.Fatalf("graph_metrics rows in the graph = %d, want %d", n, nodes)
+		}
+	})
+	t.Run("every consented customer has a row, the unlinked ones with no links and no community", func(t *testing.T) {
+		consented := count(t, e, `SELECT count(*) FROM (`+activeSQL("analytics")+`)`)
+		linked := count(t, e, `SELECT count(*) FROM graph_metrics WHERE kind = 'customer' AND pagerank IS NOT NULL`)
+		if n := count(t, e, `SELECT count(DISTINCT customer_id) FROM graph_metrics WHERE kind = 'customer'`); n != consented || n <= linked {
+			t.Fatalf("graph_metrics has %d customers, %d consented, %d in the graph: want every consented customer, more than the linked ones (FilmTrust's raters without trust links)", n, consented, linked)
+		}
+		if n := count(t, e, `SELECT count(*) FROM graph_metrics WHERE kind = 'customer' AND pagerank IS NULL
+			AND (in_degree, out_degree, in_strength, out_strength, core, clustering, participation, betweenness) = (0, 0, 0, 0, 0, 0, 0, 0)
+			AND component IS NULL AND component_size IS NULL AND community IS NULL`); n != consented-linked {
+			t.Errorf("%d rows outside the graph with zero links and NULL PageRank, component and community, want %d", n, consented-linked)
+		}
+		if n := count(t, e, `SELECT count(*) FROM graph_metrics g JOIN events e USING (customer_id)
+			WHERE g.kind = 'customer' AND g.pagerank IS NULL AND e.action = 'trust'`); n != 0 {
+			t.Errorf("%d trust links from customers said to be outside the graph", n)
 		}
 	})
 	t.Run("stored PageRank sums to one and in-degrees match the links", func(t *testing.T) {

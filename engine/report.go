@@ -134,7 +134,7 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 		}
 	}
 	rows, err := e.db.QueryContext(ctx, `SELECT customer_id, community, pagerank FROM graph_metrics
-		WHERE kind = $1 ORDER BY pagerank DESC, customer_id LIMIT 2000`, kind)
+		WHERE kind = $1 AND pagerank IS NOT NULL ORDER BY pagerank DESC, customer_id LIMIT 2000`, kind)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (e *Engine) reportNetwork(ctx context.Context, r *reports.Report) error {
 		n.Nodes = append(n.Nodes, nd)
 	}
 	rows.Close()
-	edgeSQL := `WITH top AS (SELECT customer_id FROM graph_metrics WHERE kind = 'customer'
+	edgeSQL := `WITH top AS (SELECT customer_id FROM graph_metrics WHERE kind = 'customer' AND pagerank IS NOT NULL
 			ORDER BY pagerank DESC, customer_id LIMIT 2000)
 		SELECT customer_id, peer_id, count(*)::DOUBLE AS w FROM events
 		SEMI JOIN top a USING (customer_id) SEMI JOIN top b ON b.customer_id = events.peer_id
