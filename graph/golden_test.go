@@ -80,8 +80,8 @@ type louvainGolden struct {
 	Seed        int     `json:"seed"`
 	Modularity  float64 `json:"modularity"`
 	Communities int     `json:"communities"`
-	// MeanModularity is networkx's mean Q over seeds 0..9.
-	MeanModularity float64 `json:"mean_modularity_seeds_0_9"`
+	// BySeed is networkx's Q with seeds 0..99.
+	BySeed []float64 `json:"modularity_seeds_0_99"`
 }
 
 type golden struct {
@@ -239,18 +239,37 @@ func checkLouvain(t *testing.T, ef edgeFile, want louvainGolden) {
 	if !slices.Equal(a.Of, b.Of) {
 		t.Error("two runs with the same seed gave different partitions")
 	}
-	// One seed can be lucky either way; compare means over seeds 0..9 too.
-	mean := 0.0
-	for seed := range 10 {
+	// One seed can be lucky either way: networkx's seed 42 is on FilmTrust,
+	// where half of networkx's own seeds 0..99 fall below its Q − 0.005.
+	// Over seeds 0..99, our mean Q must be at least networkx's, and we may
+	// fall below networkx's seed-42 Q − 0.005 no more often than it does.
+	n := len(want.BySeed)
+	if n < 100 {
+		t.Fatalf("golden has networkx's Q for %d seeds, want 100: regenerate it with gen_goldens.py", n)
+	}
+	floor := want.Modularity - 0.005
+	var mean, nxMean float64
+	var below, nxBelow int
+	for seed, nq := range want.BySeed {
 		c, err := Louvain(ctx, ef.g, LouvainOptions{Source: rand.NewPCG(uint64(seed), 0)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mean += c.Modularity / 10
+		mean += c.Modularity / float64(n)
+		nxMean += nq / float64(n)
+		if c.Modularity < floor {
+			below++
+		}
+		if nq < floor {
+			nxBelow++
+		}
 	}
-	t.Logf("mean modularity over seeds 0..9: %.6f; networkx %.6f", mean, want.MeanModularity)
-	if want.MeanModularity == 0 || mean < want.MeanModularity-0.005 {
-		t.Errorf("mean modularity %.6f, want ≥ networkx mean %.6f − 0.005", mean, want.MeanModularity)
+	t.Logf("seeds 0..%d: mean modularity %.6f, %d below %.6f; networkx %.6f, %d below", n-1, mean, below, floor, nxMean, nxBelow)
+	if mean < nxMean {
+		t.Errorf("mean modularity %.6f over seeds 0..%d, want ≥ networkx's %.6f", mean, n-1, nxMean)
+	}
+	if below > nxBelow {
+		t.Errorf("%d of %d seeds below networkx's seed-%d Q − 0.005 (%.6f), networkx's own: %d", below, n, want.Seed, floor, nxBelow)
 	}
 	// Recompute Q independently from the definition on the undirected view.
 	if q := modularityOf(ef.g, a.Of); math.Abs(q-a.Modularity) > 1e-9 {

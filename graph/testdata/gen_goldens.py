@@ -20,6 +20,11 @@ Notes on choices (they mirror the documented semantics of package graph):
     leave an error of order N*1e-12*alpha/(1-alpha) (about 4e-8 on wiki-Vote),
     larger than the 1e-9 the Go test asserts. We therefore use tol=1e-15
     (stop at L1 change < N*1e-15), which pins the fixed point to ~1e-11.
+    Measured with networkx 2.8.8 (pagerank_tol.py): at tol=1e-12, networkx's
+    vector is 1.38e-9 (FilmTrust) and 5.73e-9 (wiki-Vote) in L1 from the
+    tol=1e-15 one, and on FilmTrust it raises PowerIterationFailedConvergence
+    within its default 100 iterations; so no converged PageRank can be within
+    1e-9 of networkx at tol=1e-12, and the test compares with the fixed point.
   * Louvain runs on the undirected weighted view used by graph.Louvain:
     weight{u,v} = w(u->v) + w(v->u) (all trust weights are 1, so reciprocal
     pairs weigh 2). Modularity is networkx.community.modularity on that view.
@@ -91,15 +96,17 @@ def louvain(g):
     h = summed_undirected(g)
     parts = nx.community.louvain_communities(h, weight="weight", seed=LOUVAIN_SEED)
     q = nx.community.modularity(h, parts, weight="weight")
-    # A single seed can be lucky: also record the mean over seeds 0..9.
-    qmean = [nx.community.modularity(
+    # A single seed can be lucky either way (on FilmTrust, seed 42 is; half
+    # of networkx's own seeds 0..99 fall below its Q - 0.005): also record
+    # Q for seeds 0..99, which the test compares with ours over as many.
+    qseeds = [nx.community.modularity(
         h, nx.community.louvain_communities(h, weight="weight", seed=s), weight="weight")
-        for s in range(10)]
+        for s in range(100)]
     s = nx.Graph(g.to_undirected())
     ps = nx.community.louvain_communities(s, seed=LOUVAIN_SEED)
     qs = nx.community.modularity(s, ps)
     return {"seed": LOUVAIN_SEED, "modularity": q, "communities": len(parts),
-            "mean_modularity_seeds_0_9": sum(qmean) / len(qmean),
+            "modularity_seeds_0_99": qseeds,
             "unweighted_modularity": qs, "unweighted_communities": len(ps)}
 
 
