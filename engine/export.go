@@ -67,6 +67,9 @@ func (e *Engine) Export(ctx context.Context, customer string) (*reports.Customer
 	if err != nil && err != sql.ErrNoRows {
 		return nil, wrap(op, err)
 	}
+	// A row without a community: the graphs were computed without this
+	// customer in them (graph_metrics has a row for every consented one).
+	x.OutsideNetwork = err == nil && !comm.Valid
 	if comm.Valid {
 		var size int
 		e.db.QueryRowContext(ctx, `SELECT size FROM communities WHERE kind = $1 AND community = $2`, kind, comm.Int64).Scan(&size)

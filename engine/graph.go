@@ -76,10 +76,12 @@ type NodeRow struct {
 
 // BuildGraph builds one interaction graph of the consented customers from
 // the store, computes its network metrics and writes them to graph_metrics
-// (one row per consented customer: those outside the graph, without a link
-// of its kind, get degree, strength, core, clustering, participation and
-// betweenness 0 and a NULL PageRank, component, component size and
-// community), communities and graph_summary,
+// (one row per consented customer: those not in the graph, without a peer
+// link in the customer network or an item interaction in the others, get
+// degree, strength, core, clustering, participation and betweenness 0 and
+// a NULL PageRank, component, component size and community; a co-activity
+// node without neighbours is in the graph, in a community of its own),
+// communities and graph_summary,
 // replacing that kind's previous results in one transaction. Links to
 // customers without an active analytics basis are left out.
 func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult, error) {
@@ -128,7 +130,8 @@ func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult
 		an.Nodes = an.Nodes[:len(ids)]
 	}
 	for _, c := range an.Communities {
-		row := CommunityRow{Community: int64(c.ID), Size: int64(c.Size), Density: c.Density, Modularity: c.Modularity}
+		row := CommunityRow{Community: int64(c.ID), Size: int64(c.Size), Density: c.Density, Modularity: c.Modularity,
+			Top: []string{}} // [] as in the table when a community has no customer (bipartite: items only)
 		for _, n := range c.Top {
 			if int(n) < len(ids) {
 				row.Top = append(row.Top, ids[n])
@@ -438,9 +441,8 @@ func (e *Engine) writeGraph(ctx context.Context, kind string, ids []string, an *
 			{"clear edges", `DELETE FROM graph_edges WHERE kind = $1`, []any{kind}},
 			{"store metrics", `INSERT INTO graph_metrics SELECT customer_id, $1, in_degree, out_degree, in_strength, out_strength, pagerank,
 				component, component_size, core, clustering, community, participation, betweenness, now()::TIMESTAMP FROM ` + rel, []any{kind}},
-			// Consented customers outside the graph (no link of this kind)
-			// have no links, core or bridging, and no PageRank, component or
-			// community to speak of.
+			// Consented customers not in the graph have no links, core or
+			// bridging, and no PageRank, component or community to speak of.
 			{"store customers outside the graph", `INSERT INTO graph_metrics SELECT a.customer_id, $1, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, 0, now()::TIMESTAMP
 				FROM (` + activeSQL("analytics") + `) a ANTI JOIN graph_metrics g ON g.kind = $1 AND g.customer_id = a.customer_id`, []any{kind}},
 			{"store summary", `INSERT OR REPLACE INTO graph_summary VALUES ($1, $2, now()::TIMESTAMP)`, []any{kind, string(summary)}},

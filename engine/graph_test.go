@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/custnet/custnet/internal/dstest"
+	"github.com/custnet/custnet/reports"
 )
 
 func TestBuildGraphFromFilmTrust(t *testing.T) {
@@ -218,5 +219,72 @@ func TestCustomerNetworkLinks(t *testing.T) {
 	}
 	if _, err := e.BuildGraph(ctx, GraphOptions{Kind: GraphBipartite, HalfLife: time.Hour}); err == nil || !strings.Contains(err.Error(), "customer network only") {
 		t.Errorf("bipartite graph with a half-life: %v, want a refusal", err)
+	}
+}
+
+// TestCustomersOutsideTheNetwork follows a FilmTrust customer with ratings
+// but no trust link ("3") through what reads graph_metrics, where they have
+// a row with a NULL PageRank and community: the report must still build
+// (it scanned NULL into an int before), the export must say they are
+// outside the network rather than "not computed", and once the co-activity
+// graph exists (they share rated films) it must give that community. A
+// summary stored with the Go names of older versions must still feed the
+// report's network section.
+func TestCustomersOutsideTheNetwork(t *testing.T) {
+	ctx := context.Background()
+	e, _ := newTestEngine(t)
+	for _, f := range []string{"ratings.txt", "trust.txt"} {
+		if _, err := e.Ingest(ctx, IngestOptions{Path: dstest.Path(t, "filmtrust", f), Format: "filmtrust", AssumeConsent: []string{"analytics"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const who = "3"
+	if n := count(t, e, `SELECT count(*) FROM events WHERE action = 'trust' AND (customer_id = $1 OR peer_id = $1)`, who); n != 0 {
+		t.Fatalf("customer %s has %d trust links; the test needs one without", who, n)
+	}
+	if _, err := e.BuildGraph(ctx, GraphOptions{SkipBetweenness: true}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.ReportData(ctx)
+	if err != nil {
+		t.Fatalf("report data with customers outside the network: %v", err)
+	}
+	if r.Network == nil || r.Network.GraphNodes != 874 || r.Network.GraphEdges != 1853 || len(r.Network.Nodes) != 874 {
+		t.Fatalf("network section %+v, want the 874 trust-graph customers and 1,853 links", r.Network)
+	}
+	x, err := e.Export(ctx, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Community != nil || !x.OutsideNetwork {
+		t.Errorf("export of %s after the customer graph: community %+v, outside %v; want none, outside", who, x.Community, x.OutsideNetwork)
+	}
+	var html strings.Builder
+	if err := reports.WriteCustomer(ctx, &html, x, reports.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), "You are in no community") || strings.Contains(html.String(), "Not computed yet: run custnet graph") {
+		t.Error("the export page does not say the customer is outside the computed network")
+	}
+	if _, err := e.BuildGraph(ctx, GraphOptions{Kind: GraphCoActivity, SkipBetweenness: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := count(t, e, `SELECT community FROM graph_metrics WHERE kind = 'coactivity' AND customer_id = $1`, who)
+	if x, err = e.Export(ctx, who); err != nil {
+		t.Fatal(err)
+	}
+	if x.Community == nil || int64(x.Community.ID) != want || x.OutsideNetwork {
+		t.Errorf("export of %s after the co-activity graph: community %+v, outside %v; want co-activity community %d", who, x.Community, x.OutsideNetwork, want)
+	}
+	// Older versions stored the summary with Go's field names.
+	if _, err := e.db.ExecContext(ctx, `UPDATE graph_summary SET summary = '{"Nodes":874,"Edges":1853,"Components":1,"Degrees":[{"Degree":1,"Count":874}]}'
+		WHERE kind = 'customer'`); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = e.ReportData(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.Network == nil || r.Network.GraphEdges != 1853 || len(r.Network.Degrees) != 1 || r.Network.Degrees[0].Count != 874 {
+		t.Errorf("network section from an old summary: %+v", r.Network)
 	}
 }

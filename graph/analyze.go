@@ -48,7 +48,7 @@ type NodeMetrics struct {
 
 // CommunityMetrics is one community's row of an [Analysis].
 type CommunityMetrics struct {
-	ID   int32 `json:"id"`
+	ID   int32 `json:"community"`
 	Size int   `json:"size"`
 	// InternalEdges counts distinct undirected node pairs inside the
 	// community (loops excluded) and Density divides it by Size·(Size−1)/2

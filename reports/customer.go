@@ -31,8 +31,12 @@ type CustomerExport struct {
 	// customer has not been scored.
 	Scores []StrategyScore `json:"scores,omitempty"`
 	// Community is nil when the customer is in no computed community.
-	Community       *CommunityMembership `json:"community,omitempty"`
-	Recommendations []Recommendation     `json:"recommendations,omitempty"`
+	Community *CommunityMembership `json:"community,omitempty"`
+	// OutsideNetwork is true when the customer or co-activity graph was
+	// computed and the customer is a node of none computed (no link to a
+	// customer, no interaction with an item), so has no community.
+	OutsideNetwork  bool             `json:"outside_network,omitempty"`
+	Recommendations []Recommendation `json:"recommendations,omitempty"`
 }
 
 // ConsentRecord is one consent ledger record.
@@ -190,7 +194,11 @@ func customerPage(c *CustomerExport, opt Options) customerView {
 		cm = newTable("#Community", "#Members", "#PageRank")
 		cm.add(strconv.Itoa(c.Community.ID), fmtInt(c.Community.Size), fmtFloat(c.Community.PageRank, 6))
 	}
-	sec("community", "Community", erased("analytics", "Not computed yet: run custnet graph."), cm, "")
+	noCommunity := "Not computed yet: run custnet graph."
+	if c.OutsideNetwork {
+		noCommunity = "You are in no community: the network was computed and has no link or shared item of yours."
+	}
+	sec("community", "Community", erased("analytics", noCommunity), cm, "")
 
 	var rt *table
 	if len(c.Recommendations) > 0 {

@@ -25,8 +25,9 @@ func (a *app) graphCmd() *cobra.Command {
 customer, in/out degree and strength, PageRank, weakly connected component,
 k-core, clustering coefficient, Louvain community, participation coefficient
 and betweenness (table graph_metrics), plus communities and a summary.
-Every consented customer gets a row: those without a link of the kind have
-degree 0 and no PageRank, component or community (NULL).
+Every consented customer gets a row: those not in the graph (no peer link in
+the customer network, no item interaction in the bipartite and coactivity
+graphs) have degree 0 and no PageRank, component or community (NULL).
 
 Kinds: customer (customer→customer links from peer actions: trust, follow,
 share, reply, answer, vote...), bipartite (customer–item interactions,
