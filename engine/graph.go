@@ -117,7 +117,6 @@ func (e *Engine) BuildGraph(ctx context.Context, opt GraphOptions) (*GraphResult
 		Betweenness:     graph.BetweennessOptions{ExactLimit: opt.ExactBetweenness},
 		Louvain:         graph.LouvainOptions{Source: newPCG(opt.Seed)},
 		Progress:        func(done, total int) { e.progress(op, int64(done), int64(total), false) },
-		Symmetric:       opt.Kind == GraphBipartite,
 	}
 	an, err := graph.Analyze(ctx, g, aopts)
 	if err != nil {

@@ -258,7 +258,7 @@ func (e *Engine) groupLabels(ctx context.Context, c *sql.Conn, ids []string, by 
 		}
 		return rows.Err()
 	}
-	if err := fill("community", `SELECT customer_id, community::VARCHAR FROM graph_metrics WHERE kind = 'customer' AND community IS NOT NULL`); err != nil {
+	if err := fill("community", `SELECT customer_id, community::VARCHAR FROM graph_metrics WHERE kind = 'customer'`); err != nil {
 		return nil, err
 	}
 	for _, attr := range by {

@@ -21,12 +21,6 @@ type AnalyzeOptions struct {
 	// Progress, when not nil, is called after each metric with the number
 	// of metrics done and the number to run.
 	Progress func(done, total int)
-	// Symmetric says that g is an undirected graph stored with each edge
-	// in both directions (as [Bipartite.Undirected] builds it): the
-	// summary then counts each pair once in Edges and a node's neighbours
-	// once in Degrees. Per-node rows are unchanged (in- and out-degree
-	// are then equal), and so is every other metric.
-	Symmetric bool
 }
 
 // NodeMetrics is one node's row of an [Analysis].
@@ -70,7 +64,9 @@ type DegreeCount struct {
 
 // Summary describes the whole graph.
 type Summary struct {
-	Nodes      int `json:"nodes"`
+	Nodes int `json:"nodes"`
+	// Edges counts directed edges; on the undirected graph of
+	// [Bipartite.Undirected], each customer–item pair once.
 	Edges      int `json:"edges"`
 	Components int `json:"components"`
 	// LargestComponentShare is the largest component's share of the nodes
@@ -78,9 +74,9 @@ type Summary struct {
 	LargestComponentShare float64 `json:"largest_component_share"`
 	Modularity            float64 `json:"modularity"`
 	// Degrees maps total degree (in + out, as networkx's DiGraph.degree;
-	// the out-degree alone under AnalyzeOptions.Symmetric, as networkx's
-	// Graph.degree but with a loop counted once) to the number of nodes with it, in increasing degree
-	// order.
+	// the number of neighbours, as Graph.degree, on the undirected graph of
+	// [Bipartite.Undirected]) to the number of nodes with it, in
+	// increasing degree order.
 	Degrees []DegreeCount `json:"degrees"`
 	// PageRankIterations is the number of PageRank iterations run.
 	PageRankIterations int `json:"pagerank_iterations"`
@@ -191,14 +187,8 @@ func Analyze(ctx context.Context, g *Graph, opts AnalyzeOptions) (*Analysis, err
 	}
 	s := &a.Summary
 	s.Nodes, s.Edges, s.Components = n, g.Edges(), len(cc.Size)
-	if opts.Symmetric {
-		loops := 0
-		for x := range n {
-			if nb, _ := g.Out(int32(x)); slices.Contains(nb, int32(x)) {
-				loops++ // a loop is one edge, stored once
-			}
-		}
-		s.Edges = (s.Edges-loops)/2 + loops
+	if g.symmetric {
+		s.Edges /= 2 // each pair stored both ways, no loops
 	}
 	if l := cc.Largest(); l >= 0 {
 		s.LargestComponentShare = float64(cc.Size[l]) / float64(n)
@@ -207,7 +197,7 @@ func Analyze(ctx context.Context, g *Graph, opts AnalyzeOptions) (*Analysis, err
 	hist := map[int]int{} // at most √(2m) distinct degrees
 	for x := range a.Nodes {
 		d := deg.In[x] + deg.Out[x]
-		if opts.Symmetric {
+		if g.symmetric {
 			d = deg.Out[x]
 		}
 		hist[int(d)]++

@@ -118,9 +118,8 @@ func (b *Bipartite) Graph() *Graph { return b.g }
 // walks from items back to customers and betweenness finds paths through
 // items (on [Bipartite.Graph], whose edges all point to items, every
 // customer gets the same PageRank and zero betweenness). It is how
-// networkx treats an undirected graph in pagerank. Analyze it with
-// [AnalyzeOptions].Symmetric, so the summary counts each pair once.
-// O(customers + items + m).
+// networkx treats an undirected graph in pagerank. [Analyze]'s summary
+// counts each pair once. O(customers + items + m).
 func (b *Bipartite) Undirected(ctx context.Context) (*Graph, error) {
 	g := b.g
 	m := g.Edges()
@@ -136,5 +135,6 @@ func (b *Bipartite) Undirected(ctx context.Context) (*Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bipartite graph: %w", err)
 	}
+	u.symmetric = true
 	return u, nil
 }

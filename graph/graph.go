@@ -37,6 +37,10 @@ type Graph struct {
 	inAdj  []int32
 	inW    []float64
 	unit   bool // every merged weight is exactly 1
+	// symmetric: an undirected graph without loops, each edge stored in
+	// both directions ([Bipartite.Undirected]); [Analyze]'s summary counts
+	// each pair once.
+	symmetric bool
 
 	uMu sync.Mutex
 	u   *undirected // cached undirected view, built on first use
